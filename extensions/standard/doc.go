@@ -1,0 +1,3 @@
+// Package standard blank-imports every in-tree extension, so that importing
+// it compiles them all in.
+package standard

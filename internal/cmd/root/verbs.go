@@ -1,0 +1,20 @@
+package root
+
+import (
+	"github.com/reprise-dev/reprise/internal/cmd/cat"
+	"github.com/reprise-dev/reprise/internal/cmd/demo"
+	"github.com/reprise-dev/reprise/internal/cmd/importcmd"
+	"github.com/reprise-dev/reprise/internal/cmd/inspect"
+	"github.com/reprise-dev/reprise/internal/cmd/record"
+)
+
+// Every verb beyond version and extensions is listed here, one line each.
+func init() {
+	verbs = append(verbs,
+		record.NewCmdRecord,
+		cat.NewCmdCat,
+		importcmd.NewCmdImport,
+		inspect.NewCmdInspect,
+		demo.NewCmdDemo,
+	)
+}
