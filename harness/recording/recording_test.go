@@ -111,30 +111,40 @@ func TestNewerVersionRefused(t *testing.T) {
 
 // Cutting the file at every byte offset must read back every record of every
 // complete block, then report a truncation, never a panic or a wrong record.
+// Uncompressed blocks are cut at every offset; zstd blocks at a stride, since
+// each read builds a decoder.
 func TestTruncatedAtEveryOffset(t *testing.T) {
-	const n = 60
-	data := writeAll(t, n, recording.BlockSize(300))
-	full, err := readAll(data)
-	require.NoError(t, err)
-	require.Len(t, full, n)
-	prev := 0
-	for cut := 0; cut < len(data); cut++ {
-		recs, err := readAll(data[:cut])
-		require.Error(t, err, "cut at %d must be reported", cut)
-		if !errors.Is(err, recording.ErrNotRecording) {
-			require.ErrorIs(t, err, recording.ErrTruncated, "cut at %d", cut)
-			var pe *recording.PositionError
-			require.ErrorAs(t, err, &pe)
-			assert.LessOrEqual(t, pe.Offset, int64(cut))
-			assert.EqualValues(t, len(recs), pe.Records)
-		}
-		require.GreaterOrEqual(t, len(recs), prev, "a longer prefix never yields fewer records")
-		prev = len(recs)
-		for i, rec := range recs {
-			require.True(t, proto.Equal(full[i], rec))
-		}
+	for _, tc := range []struct {
+		codec  recording.Codec
+		n      int
+		stride int
+	}{{recording.CodecNone, 24, 1}, {recording.CodecZstd, 60, 7}} {
+		t.Run(tc.codec.String(), func(t *testing.T) {
+			n := tc.n
+			data := writeAll(t, n, recording.BlockSize(300), recording.Compression(tc.codec))
+			full, err := readAll(data)
+			require.NoError(t, err)
+			require.Len(t, full, n)
+			prev := 0
+			for cut := 0; cut < len(data); cut += tc.stride {
+				recs, err := readAll(data[:cut])
+				require.Error(t, err, "cut at %d must be reported", cut)
+				if !errors.Is(err, recording.ErrNotRecording) {
+					require.ErrorIs(t, err, recording.ErrTruncated, "cut at %d", cut)
+					var pe *recording.PositionError
+					require.ErrorAs(t, err, &pe)
+					assert.LessOrEqual(t, pe.Offset, int64(cut))
+					assert.EqualValues(t, len(recs), pe.Records)
+				}
+				require.GreaterOrEqual(t, len(recs), prev, "a longer prefix never yields fewer records")
+				prev = len(recs)
+				for i, rec := range recs {
+					require.True(t, proto.Equal(full[i], rec))
+				}
+			}
+			assert.Greater(t, prev, n/2, "most records precede the last block")
+		})
 	}
-	assert.Greater(t, prev, n/2, "most records precede the last block")
 }
 
 // A damaged block in the middle is reported and skipped; the rest survives.

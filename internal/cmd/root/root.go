@@ -70,7 +70,7 @@ func isUsage(err error) bool {
 		return false
 	}
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "invalid argument"} {
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "invalid argument", "required flag"} {
 		if len(msg) >= len(p) && contains(msg, p) {
 			return true
 		}
