@@ -219,8 +219,7 @@ func (r *Reader) readBlock() error {
 		r.resync = true
 		return r.fail(start, fmt.Sprintf("block size raw %d compressed %d over limit %d", rawLen, compLen, MaxBlockSize), ErrCorrupt)
 	}
-	r.comp = grow(r.comp, int(compLen))
-	if m, err := io.ReadFull(r.br, r.comp); err != nil {
+	if m, err := r.readPayload(int(compLen)); err != nil {
 		r.off += int64(m)
 		r.done = true
 		return r.fail(start, fmt.Sprintf("block payload: have %d of %d bytes", m, compLen), ErrTruncated)
@@ -240,8 +239,7 @@ func (r *Reader) readBlock() error {
 				return fmt.Errorf("recording: zstd decoder: %w", err)
 			}
 		}
-		r.block, err = r.dec.DecodeAll(r.comp, r.block[:0])
-		if err != nil {
+		if err := r.decompress(rawLen); err != nil {
 			return r.fail(start, "block decompression: "+err.Error(), ErrCorrupt)
 		}
 	default:
@@ -278,6 +276,47 @@ func (r *Reader) readTrailer(start int64) error {
 // Complete reports, after Next has returned io.EOF, whether the file ended
 // with the writer's end marker and every record it counted was read back.
 func (r *Reader) Complete() bool { return r.done && r.written == r.records }
+
+// eagerLimit is the largest size taken on trust from a block header. Above
+// it, buffers grow only as bytes really arrive, so a short hostile file that
+// claims a huge block costs no more memory than its real size.
+const eagerLimit = 4 << 20
+
+// readPayload reads n bytes into r.comp and returns how many it got.
+func (r *Reader) readPayload(n int) (int, error) {
+	if n <= eagerLimit || cap(r.comp) >= n {
+		r.comp = grow(r.comp, n)
+		return io.ReadFull(r.br, r.comp)
+	}
+	buf := bytes.NewBuffer(r.comp[:0])
+	got, err := io.CopyN(buf, r.br, int64(n))
+	r.comp = buf.Bytes()
+	if err != nil && errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return int(got), err
+}
+
+// decompress inflates r.comp into r.block. Large claimed sizes are inflated
+// as a stream, for the same reason readPayload grows as it reads.
+func (r *Reader) decompress(rawLen uint64) error {
+	if rawLen <= eagerLimit {
+		var err error
+		r.block, err = r.dec.DecodeAll(r.comp, r.block[:0])
+		return err
+	}
+	if err := r.dec.Reset(bytes.NewReader(r.comp)); err != nil {
+		return err
+	}
+	buf := bytes.NewBuffer(r.block[:0])
+	// One byte more than claimed, so that a lying header is caught.
+	_, err := io.CopyN(buf, r.dec, int64(rawLen)+1)
+	r.block = buf.Bytes()
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return err
+}
 
 // skipToMagic advances to the next block magic, or to the end.
 func (r *Reader) skipToMagic() error {

@@ -3,12 +3,14 @@ package recording_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -251,4 +253,24 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A tiny file whose block header claims the maximum sizes must not make the
+// reader allocate them.
+func TestLyingBlockHeaderCostsLittle(t *testing.T) {
+	data := writeAll(t, 0)
+	data = data[:len(data)-9] // drop the trailer ("RPRE", count 0, crc)
+	data = append(data, 'R', 'P', 'R', 'B', byte(recording.CodecZstd))
+	data = binary.AppendUvarint(data, recording.MaxBlockSize) // raw
+	data = binary.AppendUvarint(data, recording.MaxBlockSize) // compressed
+	data = append(data, 0, 0, 0, 0)
+	data = append(data, bytes.Repeat([]byte{0xAB}, 500)...)
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := readAll(data)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, recording.ErrTruncated)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated %d bytes", after.TotalAlloc-before.TotalAlloc)
 }
