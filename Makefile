@@ -10,7 +10,7 @@ PROTOC_GEN_GO      := $(TOOLS)/protoc-gen-go
 PROTOC_GEN_GO_GRPC := $(TOOLS)/protoc-gen-go-grpc
 STATICCHECK        := $(TOOLS)/staticcheck
 
-.PHONY: all build test test-short fuzz demo lint bench generate clean
+.PHONY: all build test test-short test-memory fuzz demo lint bench generate clean
 
 all: build
 
@@ -19,6 +19,10 @@ build:
 
 test:
 	$(GO) test -race -count=1 $(PKGS)
+
+# The 1,000,000-exchange flat-memory check; slow, and meaningless under -race.
+test-memory:
+	$(GO) test -count=1 -run TestLargeFileFlatMemory -v ./harness/recording/
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

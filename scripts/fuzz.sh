@@ -9,7 +9,7 @@ while IFS= read -r file; do
   pkg="./$(dirname "$file")"
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
     echo "fuzz $pkg $target ($dur)"
-    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" "$pkg" >"/tmp/fuzz-$target.log" 2>&1; then
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 5s "$pkg" >"/tmp/fuzz-$target.log" 2>&1; then
       echo "FAIL: $pkg $target"; tail -30 "/tmp/fuzz-$target.log"; status=1
     fi
   done
