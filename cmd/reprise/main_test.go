@@ -2,26 +2,27 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/reprise-dev/reprise/internal/cli"
-	"github.com/reprise-dev/reprise/internal/cmd/root"
+	"github.com/reprise-dev/reprise/internal/demoapp"
 )
 
 // The end-to-end CLI tests are txtar scripts under testdata/script that run
 // the real reprise binary (this test binary, re-executed as "reprise").
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"reprise": func() {
-			os.Exit(root.Run(context.Background(), cli.System(), os.Args[1:]))
-		},
+		"reprise": main,
 	})
 }
 
@@ -35,6 +36,10 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitCode,
+			"gameapi":  cmdGameAPI,
+			"freeport": cmdFreePort,
+			"waithttp": cmdWaitHTTP,
+			"playgame": cmdPlayGame,
 		},
 	})
 }
@@ -70,4 +75,70 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
+}
+
+// cmdGameAPI starts the demo game API on loopback for the rest of the script
+// and sets $GAMEAPI to its URL: `gameapi`.
+func cmdGameAPI(ts *testscript.TestScript, neg bool, args []string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	var ps http.Protocols
+	ps.SetHTTP1(true)
+	ps.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: demoapp.NewServer(10), Protocols: &ps}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("GAMEAPI", "http://"+ln.Addr().String())
+}
+
+// cmdFreePort sets the named variable to a free loopback address:
+// `freeport ADDR`.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := ln.Addr().String()
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], addr)
+}
+
+// cmdWaitHTTP polls a URL until it answers, for at most ten seconds:
+// `waithttp http://127.0.0.1:8080/healthz`.
+func cmdWaitHTTP(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waithttp URL")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(args[0])
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not answer: %v", args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling an external process; nothing to wait on
+	}
+}
+
+// cmdPlayGame drives a small seeded tester population against a URL:
+// `playgame URL TESTERS ACTIONS`.
+func cmdPlayGame(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: playgame URL TESTERS ACTIONS")
+	}
+	testers, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	actions, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	p := demoapp.Population{Testers: testers, Duration: 10 * time.Second, MaxActions: actions, Seed: 1, Items: 10, H2CShare: 0.5}
+	st, err := demoapp.Drive(context.Background(), args[0], p)
+	ts.Check(err)
+	if st.Errors > 0 {
+		ts.Fatalf("%d requests failed", st.Errors)
+	}
+	fmt.Fprintf(ts.Stdout(), "played %d requests\n", st.Requests)
 }
