@@ -6,6 +6,7 @@ import (
 	"github.com/reprise-dev/reprise/internal/cmd/importcmd"
 	"github.com/reprise-dev/reprise/internal/cmd/inspect"
 	"github.com/reprise-dev/reprise/internal/cmd/record"
+	"github.com/reprise-dev/reprise/internal/cmd/testers"
 )
 
 // Every verb beyond version and extensions is listed here, one line each.
@@ -16,5 +17,6 @@ func init() {
 		importcmd.NewCmdImport,
 		inspect.NewCmdInspect,
 		demo.NewCmdDemo,
+		testers.NewCmdTesters,
 	)
 }
