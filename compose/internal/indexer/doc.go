@@ -1,0 +1,5 @@
+// Package indexer follows the sequencer's block stream into a database and
+// answers the gateway's inventory and history questions from it. It
+// resumes after its last stored block whenever the stream breaks, so a
+// sequencer restart costs neither gaps nor duplicates.
+package indexer
