@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -123,14 +124,19 @@ func New(name string, o Options, logOut io.Writer) (*Service, error) {
 	return s, nil
 }
 
-// Dial connects to another service with client metrics. The connection is
-// closed on Shutdown.
-func (s *Service) Dial(target string) (*grpc.ClientConn, error) {
-	cc, err := grpc.NewClient(target,
+// Dial connects to another service with client metrics and a reconnect
+// backoff capped at five seconds, so a restarted dependency is found again
+// quickly. opts come last and may override those. The connection is closed
+// on Shutdown.
+func (s *Service) Dial(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	bc := backoff.DefaultConfig
+	bc.MaxDelay = 5 * time.Second
+	cc, err := grpc.NewClient(target, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bc, MinConnectTimeout: 2 * time.Second}),
 		grpc.WithChainUnaryInterceptor(s.clientMetrics.UnaryClientInterceptor()),
 		grpc.WithChainStreamInterceptor(s.clientMetrics.StreamClientInterceptor()),
-	)
+	}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: dial %s: %w", s.Name, target, err)
 	}
