@@ -10,7 +10,7 @@ PROTOC_GEN_GO      := $(TOOLS)/protoc-gen-go
 PROTOC_GEN_GO_GRPC := $(TOOLS)/protoc-gen-go-grpc
 STATICCHECK        := $(TOOLS)/staticcheck
 
-.PHONY: all build test test-short test-memory fuzz demo lint bench generate clean
+.PHONY: all build test test-short test-memory fuzz demo lint bench generate images clean
 
 all: build
 
@@ -41,6 +41,12 @@ lint: $(STATICCHECK)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./harness/recording/...
 	./bench/proxy.sh
+
+# Build the stack's images locally (no registry needed): our services FROM
+# scratch, and postgres:15 and prom/prometheus:v2.42.0 stand-ins assembled
+# from Debian packages. Idempotent and cached.
+images:
+	./scripts/images.sh
 
 generate: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
 	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install protobuf-compiler"; exit 1; }

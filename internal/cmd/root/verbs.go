@@ -6,6 +6,7 @@ import (
 	"github.com/reprise-dev/reprise/internal/cmd/importcmd"
 	"github.com/reprise-dev/reprise/internal/cmd/inspect"
 	"github.com/reprise-dev/reprise/internal/cmd/record"
+	"github.com/reprise-dev/reprise/internal/cmd/stack"
 	"github.com/reprise-dev/reprise/internal/cmd/testers"
 )
 
@@ -18,5 +19,6 @@ func init() {
 		inspect.NewCmdInspect,
 		demo.NewCmdDemo,
 		testers.NewCmdTesters,
+		stack.NewCmdStack,
 	)
 }
