@@ -1,5 +1,5 @@
-// Package demoapp is a small in-process game API (login, market, missions)
-// and a seeded synthetic tester population that drives it. `reprise demo`
-// and the end-to-end tests record its traffic; it is not the reference
-// staging stack, which lives in compose/.
+// Package demoapp is a tiny in-process game API (login, market, missions)
+// and a seeded population that drives it, for end-to-end tests that need a
+// lightweight upstream in the same process (the CLI scripts). The reference
+// staging stack lives in compose/ and is what `reprise demo` runs.
 package demoapp

@@ -186,7 +186,12 @@ func (s *Service) Start() error {
 		s.serverMetrics.InitializeMetrics(s.GRPC)
 	}
 	s.serveErrs = make(chan error, 2)
-	s.httpSrv = &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second}
+	// HTTP/2 with prior knowledge too: clients and proxies in front of the
+	// gateway may speak h2c, as they do to real gateways.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.httpSrv = &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second, Protocols: &protocols}
 	go func() { s.serveErrs <- ignoreClosed(s.httpSrv.Serve(s.httpLn)) }()
 	if s.GRPC != nil {
 		go func() { s.serveErrs <- s.GRPC.Serve(s.grpcLn) }()

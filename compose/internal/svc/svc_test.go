@@ -61,6 +61,14 @@ func TestLifecycleHealthReadinessMetricsAndPanics(t *testing.T) {
 
 	code, _ = get(t, base+"/v1/ok")
 	assert.Equal(t, 200, code)
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	h2 := &http.Client{Transport: &http.Transport{Protocols: &h2c}}
+	resp, err := h2.Get(base + "/v1/ok")
+	require.NoError(t, err, "the HTTP port also speaks h2c")
+	resp.Body.Close()
+	assert.Equal(t, 2, resp.ProtoMajor)
+	h2.CloseIdleConnections()
 	code, _ = get(t, base+"/v1/boom")
 	assert.Equal(t, 500, code, "a panic is answered, not fatal")
 	code, _ = get(t, base+"/v1/ok")
@@ -68,7 +76,7 @@ func TestLifecycleHealthReadinessMetricsAndPanics(t *testing.T) {
 
 	_, metrics := get(t, base+"/metrics")
 	assert.Contains(t, metrics, `http_requests_total{code="500",method="GET",route="/v1/boom"} 1`)
-	assert.Contains(t, metrics, `http_requests_total{code="200",method="GET",route="/v1/ok"} 2`)
+	assert.Contains(t, metrics, `http_requests_total{code="200",method="GET",route="/v1/ok"} 3`)
 	assert.Contains(t, metrics, "service_panics_total 1")
 	assert.Contains(t, metrics, "go_goroutines")
 	assert.Contains(t, metrics, "process_resident_memory_bytes")
