@@ -27,6 +27,8 @@ type Options struct {
 	Duration time.Duration
 	Seed     uint64
 	Mix      string
+	// MaxActions is each tester's action budget; 0 keeps the default.
+	MaxActions int
 	// Stack overrides the stack driver (tests); nil means the local driver.
 	Stack stack.Driver
 }
@@ -58,6 +60,7 @@ func NewCmdDemo(ios *cli.IOStreams) *cobra.Command {
 	cmd.Flags().IntVar(&opts.Testers, "testers", opts.Testers, "number of synthetic testers")
 	cmd.Flags().DurationVar(&opts.Duration, "duration", opts.Duration, "how long the testers play")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", opts.Seed, "seed of the tester population")
+	cmd.Flags().IntVar(&opts.MaxActions, "max-actions", 0, "each tester's action budget (default: the population's, 500)")
 	cmd.Flags().StringVar(&opts.Mix, "mix", "", "profile mix, e.g. casual=0.3,trader=0.3,grinder=0.2,flaky=0.1,bot=0.1 (default: the population's)")
 	return cmd
 }
@@ -65,6 +68,9 @@ func NewCmdDemo(ios *cli.IOStreams) *cobra.Command {
 func run(ctx context.Context, opts *Options) (err error) {
 	pop := testers.DefaultPopulation()
 	pop.Count, pop.Duration, pop.Seed = opts.Testers, opts.Duration, opts.Seed
+	if opts.MaxActions != 0 {
+		pop.MaxActions = opts.MaxActions
+	}
 	if opts.Mix != "" {
 		if pop.Mix, err = testers.ParseMix(opts.Mix); err != nil {
 			return cli.BadInput(fmt.Errorf("--mix: %w", err))
