@@ -15,6 +15,8 @@ import (
 	"github.com/reprise-dev/reprise/compose/internal/sequencer"
 	pb "github.com/reprise-dev/reprise/compose/proto/platform"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // ErrNotConnected is the readiness failure while the block stream is down.
@@ -25,6 +27,7 @@ var ErrNotConnected = errors.New("indexer: block stream not connected")
 type Store interface {
 	ApplyBlock(ctx context.Context, b *pb.Block) error
 	Head(ctx context.Context) (store.Head, error)
+	Reset(ctx context.Context) error
 	Inventory(ctx context.Context, player string) ([]*pb.Item, error)
 	History(ctx context.Context, player string, limit int) ([]*pb.Tx, error)
 	Ping(ctx context.Context) error
@@ -163,8 +166,32 @@ func timed[T any](m *metrics, query string, f func() (T, error)) (T, error) {
 	return v, err
 }
 
+// Reasons for a reset, the indexer_chain_resets_total label.
+const (
+	ResetChainChanged    = "chain_changed"    // the sequencer is on another chain: it lost its state
+	ResetBehindRetention = "behind_retention" // the sequencer no longer holds our next block
+)
+
+// chainChange is why the stored chain cannot be extended from the
+// sequencer: retrying will never fix it.
+type chainChange struct {
+	reason    string
+	stored    store.Head
+	seqNumber uint64 // the sequencer's block that showed it
+	seqHash   string // the hash it names where ours should be
+	err       error
+}
+
+func (c *chainChange) Error() string { return c.err.Error() }
+func (c *chainChange) Unwrap() error { return c.err }
+
 // Follow streams blocks into the store until ctx ends, resubscribing after
-// the stored head whenever the stream breaks.
+// the stored head whenever the stream breaks. When the sequencer turns out
+// to be on another chain (restarted without a data dir: our next block is
+// beyond its head, or a block's parent is not our head) or no longer holds
+// our next block (we fell behind its retained window), it empties the
+// store and follows from block 1 again: the sequencer is the source of
+// truth, and what it no longer has is lost to the index too.
 func (ix *Indexer) Follow(ctx context.Context) error {
 	wait := ix.cfg.minBackoff
 	for {
@@ -173,16 +200,21 @@ func (ix *Indexer) Follow(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		var change *chainChange
+		if errors.As(err, &change) {
+			if err = ix.reset(ctx, change); err == nil {
+				progressed = true // the empty store follows at once
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+		}
 		if progressed {
 			wait = ix.cfg.minBackoff
 		}
-		level := slog.LevelWarn
-		if errors.Is(err, store.ErrBlockGap) || errors.Is(err, store.ErrParentMismatch) {
-			// The sequencer no longer has the chain we stored: retrying will
-			// not fix it, but neither will dropping data; say so loudly.
-			level = slog.LevelError
+		if err != nil {
+			ix.cfg.log.Warn("block stream broken; resubscribing", "err", err, "stored", ix.stored.Load(), "retry_in", wait)
 		}
-		ix.cfg.log.Log(ctx, level, "block stream broken; resubscribing", "err", err, "stored", ix.stored.Load(), "retry_in", wait)
 		ix.m.reconnects.Inc()
 		t := time.NewTimer(wait)
 		select {
@@ -193,6 +225,40 @@ func (ix *Indexer) Follow(ctx context.Context) error {
 		}
 		wait = min(2*wait, ix.cfg.maxBackoff)
 	}
+}
+
+func (ix *Indexer) reset(ctx context.Context, c *chainChange) error {
+	msg := "sequencer is on another chain (restarted without its data?); resetting the index to follow it from block 1"
+	if c.reason == ResetBehindRetention {
+		msg = "fell behind the sequencer's retained blocks; resetting the index to follow from its oldest block (earlier history is lost)"
+	}
+	ix.cfg.log.Warn(msg, "reason", c.reason, "stored_head", c.stored.Number, "stored_hash", c.stored.Hash,
+		"sequencer_block", c.seqNumber, "sequencer_hash", c.seqHash, "err", c.err)
+	_, err := timed(ix.m, "reset", func() (struct{}, error) { return struct{}{}, ix.store.Reset(ctx) })
+	if err != nil {
+		return fmt.Errorf("reset after %w: %w", c, err)
+	}
+	ix.m.chainResets.WithLabelValues(c.reason).Inc()
+	ix.chainHead.Store(0)
+	ix.noteStored(store.Head{})
+	return nil
+}
+
+// beyondHead turns the sequencer's FAILED_PRECONDITION (our next block is
+// beyond its head) into a chainChange, with the head it sent in trailers.
+func beyondHead(stream grpc.ServerStreamingClient[pb.Block], stored store.Head, err error) error {
+	if status.Code(err) != codes.FailedPrecondition {
+		return err
+	}
+	c := &chainChange{reason: ResetChainChanged, stored: stored, err: err}
+	md := stream.Trailer()
+	if v := md.Get(sequencer.HeadHeader); len(v) == 1 {
+		c.seqNumber, _ = strconv.ParseUint(v[0], 10, 64)
+	}
+	if v := md.Get(sequencer.HeadHashHeader); len(v) == 1 {
+		c.seqHash = v[0]
+	}
+	return c
 }
 
 func (ix *Indexer) followOnce(ctx context.Context) (progressed bool, err error) {
@@ -211,7 +277,7 @@ func (ix *Indexer) followOnce(ctx context.Context) (progressed bool, err error) 
 	}
 	md, err := stream.Header()
 	if err != nil {
-		return false, fmt.Errorf("subscribe from block %d: %w", head.Number+1, err)
+		return false, beyondHead(stream, head, fmt.Errorf("subscribe from block %d: %w", head.Number+1, err))
 	}
 	if v := md.Get(sequencer.HeadHeader); len(v) == 1 {
 		if n, err := strconv.ParseUint(v[0], 10, 64); err == nil {
@@ -222,20 +288,25 @@ func (ix *Indexer) followOnce(ctx context.Context) (progressed bool, err error) 
 	for {
 		b, err := stream.Recv()
 		if err != nil {
-			return progressed, fmt.Errorf("stream after block %d: %w", ix.stored.Load(), err)
+			return progressed, beyondHead(stream, head, fmt.Errorf("stream after block %d: %w", head.Number, err))
 		}
 		ix.noteChainHead(b.GetNumber())
 		_, err = timed(ix.m, "apply_block", func() (struct{}, error) { return struct{}{}, ix.store.ApplyBlock(ctx, b) })
-		if errors.Is(err, store.ErrDuplicateBlock) {
+		switch {
+		case errors.Is(err, store.ErrDuplicateBlock):
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, store.ErrParentMismatch):
+			return progressed, &chainChange{reason: ResetChainChanged, stored: head, seqNumber: b.GetNumber(), seqHash: b.GetParentHash(), err: err}
+		case errors.Is(err, store.ErrBlockGap):
+			return progressed, &chainChange{reason: ResetBehindRetention, stored: head, seqNumber: b.GetNumber(), seqHash: b.GetParentHash(), err: err}
+		case err != nil:
 			ix.m.applyErrors.Inc()
 			return progressed, err
 		}
 		progressed = true
 		ix.countRows(b)
-		ix.noteStored(store.Head{Number: b.GetNumber(), Hash: b.GetHash(), ProducedUnixNano: b.GetProducedUnixNano()})
+		head = store.Head{Number: b.GetNumber(), Hash: b.GetHash(), ProducedUnixNano: b.GetProducedUnixNano()}
+		ix.noteStored(head)
 	}
 }
 

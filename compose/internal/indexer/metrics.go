@@ -13,6 +13,7 @@ type metrics struct {
 	connected     prometheus.Gauge
 	reconnects    prometheus.Counter
 	applyErrors   prometheus.Counter
+	chainResets   *prometheus.CounterVec
 }
 
 // newMetrics registers the indexer's metrics; age is the stored head's
@@ -46,9 +47,15 @@ func newMetrics(reg prometheus.Registerer, age func() float64) *metrics {
 		applyErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "indexer_apply_errors_total", Help: "Blocks the store refused or failed to write.",
 		}),
+		chainResets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "indexer_chain_resets_total", Help: "Store resets to re-follow the sequencer from block 1, by reason (chain_changed, behind_retention).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.queryDuration, m.rows, m.blocks, m.lagBlocks, m.lagSeconds, m.connected, m.reconnects, m.applyErrors)
-	for _, q := range []string{"apply_block", "head", "inventory", "history"} {
+	reg.MustRegister(m.queryDuration, m.rows, m.blocks, m.lagBlocks, m.lagSeconds, m.connected, m.reconnects, m.applyErrors, m.chainResets)
+	for _, r := range []string{ResetChainChanged, ResetBehindRetention} {
+		m.chainResets.WithLabelValues(r)
+	}
+	for _, q := range []string{"apply_block", "head", "inventory", "history", "reset"} {
 		m.queryDuration.WithLabelValues(q)
 	}
 	for _, t := range []string{"blocks", "txs", "items"} {

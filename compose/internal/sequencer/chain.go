@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reprise-dev/reprise/compose/internal/sequencer/blocklog"
 	pb "github.com/reprise-dev/reprise/compose/proto/platform"
 	"google.golang.org/protobuf/proto"
 )
@@ -21,6 +22,7 @@ var (
 	ErrLagging     = errors.New("subscriber fell behind")
 	ErrBeyondHead  = errors.New("from_block is beyond the chain head")
 	ErrClosed      = errors.New("sequencer stopped")
+	ErrDataDir     = errors.New("data dir")
 )
 
 func errorf(format string, args ...any) error {
@@ -37,11 +39,17 @@ type pending struct {
 
 // Chain is the mempool, the retained blocks and the subscribers. Blocks
 // are numbered from 1 and never change once sealed, so they are shared by
-// every subscriber without copying.
+// every subscriber without copying. With a DataDir the whole chain is also
+// on disk (see blocklog) and older blocks are replayed from there.
 type Chain struct {
 	cfg  config
 	m    *metrics
 	full chan struct{} // a mempool that reached maxBlockTxs wakes the producer
+	log  *blocklog.Log // nil without DataDir
+
+	// sealMu makes seals one at a time, so mu can be let go while a block
+	// is fsynced: submitters do not wait on the disk.
+	sealMu sync.Mutex
 
 	mu           sync.Mutex
 	mempool      []pending
@@ -63,12 +71,58 @@ func New(opts ...Option) (*Chain, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Chain{
+	c := &Chain{
 		cfg:  cfg,
 		m:    newMetrics(cfg.reg),
 		full: make(chan struct{}, 1),
 		subs: make(map[*Subscription]struct{}),
-	}, nil
+	}
+	if cfg.dataDir != "" {
+		if err := c.reload(); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// reload continues the chain in the data dir: the newest Retain blocks go
+// back into memory, and the tx nonce goes on from the number of
+// transactions in the chain. Sealed txs took nonces 1, 2, … in mempool
+// order, so hashes stay unique along the chain across restarts.
+func (c *Chain) reload() error {
+	l, err := blocklog.Open(c.cfg.dataDir)
+	if err != nil {
+		return errorf("%w: %w", ErrDataDir, err)
+	}
+	blocks, err := l.Tail(c.cfg.retain)
+	if err == nil && len(blocks) > 0 {
+		var first *pb.Block
+		if first, err = l.Read(1); err == nil && first.GetParentHash() != GenesisHash {
+			err = fmt.Errorf("%s: block 1's parent is %s, want the genesis hash: not this sequencer's chain", l.Path(), first.GetParentHash())
+		}
+	}
+	if err != nil {
+		l.Close()
+		return errorf("%w: %w", ErrDataDir, err)
+	}
+	c.log, c.blocks, c.nonce = l, blocks, l.Txs()
+	c.m.head.Set(float64(l.Len()))
+	return nil
+}
+
+// Recovery is what New found in the data dir.
+type Recovery struct {
+	Path           string
+	Head           uint64
+	TruncatedBytes int64 // torn tail cut off the log
+}
+
+// Recovered says what New found in the data dir; false without one.
+func (c *Chain) Recovered() (Recovery, bool) {
+	if c.log == nil {
+		return Recovery{}, false
+	}
+	return Recovery{Path: c.log.Path(), Head: c.Head(), TruncatedBytes: c.log.Truncated()}, true
 }
 
 func validateTx(tx *pb.Tx) error {
@@ -157,25 +211,35 @@ func (c *Chain) AuditBytes() int64 {
 	return c.auditBytes
 }
 
-// Run produces blocks until ctx ends, then disconnects every subscriber
-// with ErrClosed.
-func (c *Chain) Run(ctx context.Context) error {
+// Run produces blocks until ctx ends, then closes the chain: every
+// subscriber is disconnected with ErrClosed. A block that cannot be
+// written to the data dir stops it with that error: a sequencer that
+// cannot persist must not go on publishing.
+func (c *Chain) Run(ctx context.Context) (err error) {
 	var tick <-chan time.Time
 	if c.cfg.blockInterval > 0 {
 		t := time.NewTicker(c.cfg.blockInterval)
 		defer t.Stop()
 		tick = t.C
 	}
-	defer c.close()
+	defer func() {
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick:
-			c.Seal()
+			if _, err := c.seal(); err != nil {
+				return err
+			}
 		case <-c.full:
 			for c.mempoolDepth() >= c.cfg.maxBlockTxs {
-				c.Seal()
+				if _, err := c.seal(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -189,16 +253,23 @@ func (c *Chain) mempoolDepth() int {
 
 // Seal turns up to MaxBlockTxs mempool transactions into the next block,
 // possibly empty, and hands it to every subscriber. Empty blocks are a
-// heartbeat: followers measure their lag in time from them.
+// heartbeat: followers measure their lag in time from them. It returns nil
+// once the chain is closed or when the block could not be persisted.
 func (c *Chain) Seal() *pb.Block {
+	b, _ := c.seal()
+	return b
+}
+
+func (c *Chain) seal() (*pb.Block, error) {
+	c.sealMu.Lock()
+	defer c.sealMu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
-		return nil
+		c.mu.Unlock()
+		return nil, nil
 	}
 	now := c.cfg.now()
 	n := min(len(c.mempool), c.cfg.maxBlockTxs)
-	taken := c.mempool[:n]
 	b := &pb.Block{Number: 1, ParentHash: GenesisHash, ProducedUnixNano: now.UnixNano(), Txs: make([]*pb.Tx, n)}
 	if head := c.headLocked(); head != nil {
 		b.Number, b.ParentHash = head.Number+1, head.Hash
@@ -207,15 +278,34 @@ func (c *Chain) Seal() *pb.Block {
 	h.Write([]byte(b.ParentHash))
 	h.Write(binary.BigEndian.AppendUint64(nil, b.Number))
 	h.Write(binary.BigEndian.AppendUint64(nil, uint64(b.ProducedUnixNano)))
-	for i, p := range taken {
+	for i, p := range c.mempool[:n] {
 		b.Txs[i] = p.tx
 		h.Write([]byte(p.tx.Hash))
-		c.m.inclusion.Observe(now.Sub(p.received).Seconds())
 	}
 	b.Hash = "0x" + hex.EncodeToString(h.Sum(nil))
+	c.mu.Unlock()
+
+	// Durable before published: a follower never holds a block that a
+	// crash could take back. The txs stay in the mempool until then.
+	if c.log != nil {
+		start := time.Now()
+		if err := c.log.Append(b); err != nil {
+			return nil, errorf("block %d not sealed: %w", b.Number, err)
+		}
+		c.m.logAppend.Observe(time.Since(start).Seconds())
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Only seal takes from the front of the mempool, one seal at a time:
+	// its first n entries are still this block's.
+	for _, p := range c.mempool[:n] {
+		c.m.inclusion.Observe(now.Sub(p.received).Seconds())
+	}
 	// Copy the rest down so the backing array does not pin sealed txs.
+	rest := len(c.mempool) - n
 	c.mempool = append(c.mempool[:0], c.mempool[n:]...)
-	clear(c.mempool[len(c.mempool) : n+len(c.mempool)])
+	clear(c.mempool[rest : rest+n])
 
 	if len(c.blocks) == c.cfg.retain {
 		c.blocks[0] = nil
@@ -239,7 +329,7 @@ func (c *Chain) Seal() *pb.Block {
 			c.m.dropped.Inc()
 		}
 	}
-	return b
+	return b, nil
 }
 
 func (c *Chain) headLocked() *pb.Block {
@@ -259,13 +349,31 @@ func (c *Chain) Head() uint64 {
 	return 0
 }
 
-func (c *Chain) close() {
+// Tip is the newest block's number and hash: 0 and GenesisHash before the
+// first.
+func (c *Chain) Tip() (uint64, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if h := c.headLocked(); h != nil {
+		return h.Number, h.Hash
+	}
+	return 0, GenesisHash
+}
+
+// Close stops the chain: no more blocks, every subscriber disconnected
+// with ErrClosed, the data dir's log closed. Run calls it on the way out;
+// it is safe to call again.
+func (c *Chain) Close() error {
+	c.mu.Lock()
 	c.closed = true
 	for s := range c.subs {
 		c.dropLocked(s, ErrClosed)
 	}
+	c.mu.Unlock()
+	if c.log != nil {
+		return c.log.Close()
+	}
+	return nil
 }
 
 func (c *Chain) dropLocked(s *Subscription, err error) {

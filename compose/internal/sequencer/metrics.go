@@ -11,6 +11,7 @@ type metrics struct {
 	subscribers   prometheus.Gauge
 	dropped       prometheus.Counter
 	head          prometheus.Gauge
+	logAppend     prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -41,7 +42,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		head: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sequencer_head_block", Help: "Number of the newest block.",
 		}),
+		logAppend: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sequencer_log_append_seconds", Help: "Time to write and fsync a block to the data dir's log (none without --data-dir).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
 	}
-	reg.MustRegister(m.txs, m.blocks, m.blockInterval, m.inclusion, m.mempool, m.subscribers, m.dropped, m.head)
+	reg.MustRegister(m.txs, m.blocks, m.blockInterval, m.inclusion, m.mempool, m.subscribers, m.dropped, m.head, m.logAppend)
 	return m
 }

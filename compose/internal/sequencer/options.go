@@ -22,6 +22,7 @@ type config struct {
 	subscriberBuffer int
 	maxMempool       int
 	leak             bool
+	dataDir          string
 	reg              prometheus.Registerer
 	now              func() time.Time
 }
@@ -63,6 +64,11 @@ func MaxMempool(n int) Option { return func(c *config) { c.maxMempool = n } }
 // Leak switches on the seeded FAULT_LEAK: every transaction is also kept,
 // padded, in an audit log that is never trimmed.
 func Leak(on bool) Option { return func(c *config) { c.leak = on } }
+
+// DataDir makes the chain durable: every block is appended and fsynced to
+// a log in dir before anyone sees it, and New continues the chain found
+// there. Empty (the default) keeps the chain in memory only.
+func DataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
 
 // Registerer is where the chain's metrics go; by default a private registry.
 func Registerer(r prometheus.Registerer) Option { return func(c *config) { c.reg = r } }

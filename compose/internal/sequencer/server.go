@@ -16,6 +16,11 @@ import (
 // head at subscription time, so a follower knows its lag while it replays.
 const HeadHeader = "x-chain-head"
 
+// HeadHashHeader is the newest block's hash, sent as a trailer with the
+// FAILED_PRECONDITION that a from_block beyond the head gets: with
+// HeadHeader it tells a follower which chain the sequencer is on now.
+const HeadHashHeader = "x-chain-head-hash"
+
 // Server is the gRPC face of a Chain. A Chain outlives its Servers: a
 // service restart on the same chain keeps every block.
 type Server struct {
@@ -54,6 +59,10 @@ func (s *Server) StreamBlocks(req *pb.StreamBlocksRequest, stream grpc.ServerStr
 		return status.Error(codes.Unavailable, "sequencer shutting down")
 	}
 	sub, err := s.chain.Subscribe(req.GetFromBlock())
+	if errors.Is(err, ErrBeyondHead) {
+		n, hash := s.chain.Tip()
+		stream.SetTrailer(metadata.Pairs(HeadHeader, strconv.FormatUint(n, 10), HeadHashHeader, hash))
+	}
 	if err != nil {
 		return toStatus(err)
 	}

@@ -2,15 +2,20 @@ package sequencer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/reprise-dev/reprise/compose/internal/sequencer/blocklog"
 	pb "github.com/reprise-dev/reprise/compose/proto/platform"
 )
 
-// Subscription is one follower: the retained blocks it asked for, then the
-// live ones through a bounded channel.
+// Subscription is one follower: the blocks it asked for that only the data
+// dir's log still holds, then the retained ones, then the live ones through
+// a bounded channel.
 type Subscription struct {
 	c       *Chain
+	logNext uint64 // next block to read from the log, while below logEnd
+	logEnd  uint64
 	backlog []*pb.Block
 	live    chan *pb.Block
 	done    chan struct{} // closed by the chain when it drops the subscriber
@@ -20,10 +25,11 @@ type Subscription struct {
 }
 
 // Subscribe follows the chain from block from (0 and 1 both mean the
-// oldest retained block). Blocks already pruned are skipped: the first
-// block returned is then newer than from. A from beyond the next block
-// fails with ErrBeyondHead, which after a restart means the chain this
-// follower knew is gone.
+// oldest block held). With a DataDir every block is held: those older than
+// the Retain window are read back from the log. Without one, blocks
+// already pruned are skipped: the first block returned is then newer than
+// from. A from beyond the next block fails with ErrBeyondHead, which after
+// a restart means the chain this follower knew is gone.
 func (c *Chain) Subscribe(from uint64) (*Subscription, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -45,6 +51,9 @@ func (c *Chain) Subscribe(from uint64) (*Subscription, error) {
 	}
 	if len(c.blocks) > 0 {
 		oldest := c.blocks[0].Number
+		if c.log != nil && max(from, 1) < oldest {
+			s.logNext, s.logEnd = max(from, 1), oldest
+		}
 		start := uint64(0)
 		if from > oldest {
 			start = from - oldest
@@ -68,6 +77,21 @@ func (s *Subscription) Last() uint64 { return s.last }
 // drops the subscriber it returns the reason (ErrLagging or ErrClosed),
 // even if blocks remain buffered: the follower resumes from Last()+1.
 func (s *Subscription) Next(ctx context.Context) (*pb.Block, error) {
+	if s.logNext < s.logEnd {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := s.c.log.Read(s.logNext)
+		switch {
+		case errors.Is(err, blocklog.ErrClosed):
+			return nil, ErrClosed
+		case err != nil:
+			return nil, errorf("replay block %d: %w", s.logNext, err)
+		}
+		s.logNext++
+		s.last = b.Number
+		return b, nil
+	}
 	if len(s.backlog) > 0 {
 		b := s.backlog[0]
 		s.backlog[0] = nil

@@ -69,6 +69,32 @@ func (d *DB) ApplyBlock(ctx context.Context, b *pb.Block) (err error) {
 	return nil
 }
 
+// Reset deletes every block, transaction and item in one database
+// transaction, leaving an empty store that accepts any chain: the indexer's
+// answer to a sequencer that no longer has the chain it stored. Readers see
+// the old index or an empty one, never part of either.
+func (d *DB) Reset(ctx context.Context) (err error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: reset: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	// Children first: txs and items reference blocks.
+	for _, table := range []string{"items", "txs", "blocks"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			return fmt.Errorf("store: reset: %s: %w", table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: reset: commit: %w", err)
+	}
+	return nil
+}
+
 // Buyer is who owns the item after a buy: the transfer's recipient, or the
 // submitting player when the marketplace left it out.
 func Buyer(t *pb.Tx) string {

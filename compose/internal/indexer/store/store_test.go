@@ -164,6 +164,39 @@ func runConformance(t *testing.T, fresh opener) {
 		assert.Equal(t, []int64{1, 2, 3}, itemIDs(items), "rejected blocks left nothing behind")
 	})
 
+	t.Run("ResetEmptiesTheStoreForANewChain", func(t *testing.T) {
+		d := open(t, fresh(t))
+		ctx := testCtx(t)
+		var old chain
+		reused := buyTx("a", 1, 1)
+		for _, tx := range []*pb.Tx{reused, buyTx("a", 2, 1), missionTx("a", "m", 1)} {
+			require.NoError(t, d.ApplyBlock(ctx, old.next(tx)))
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		require.Error(t, d.Reset(cancelled))
+		h, err := d.Head(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(3), h.Number, "a failed reset changes nothing")
+
+		require.NoError(t, d.Reset(ctx))
+		h, err = d.Head(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, Head{}, h)
+		items, err := d.Inventory(ctx, "a")
+		require.NoError(t, err)
+		assert.Empty(t, items)
+		hist, err := d.History(ctx, "a", 10)
+		require.NoError(t, err)
+		assert.Empty(t, hist)
+		// A new chain, from any block, even one reusing a tx hash.
+		b := &pb.Block{Number: 7, Hash: "0xnew7", ParentHash: "0xnew6", Txs: []*pb.Tx{{Hash: reused.Hash, Kind: "buy", Player: "b", ItemId: 1, To: "b"}}}
+		require.NoError(t, d.ApplyBlock(ctx, b))
+		items, err = d.Inventory(ctx, "b")
+		require.NoError(t, err)
+		assert.Equal(t, []int64{1}, itemIDs(items))
+	})
+
 	t.Run("ABlockIsAllOrNothing", func(t *testing.T) {
 		d := open(t, fresh(t))
 		ctx := testCtx(t)
