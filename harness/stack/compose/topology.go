@@ -71,8 +71,12 @@ func topology(o map[string]string, image func(service string) string) []containe
 		for key, dep := range svc.Deps {
 			env[key] = dep + ":9090"
 		}
-		if svc.Name == "indexer" {
+		switch svc.Name {
+		case "indexer":
 			env["INDEXER_DB"] = fmt.Sprintf("postgres://%s:%s@postgres:5432/%s?sslmode=disable", pgUser, pgPassword, pgDB)
+		case "sequencer":
+			// The container's own layer keeps the chain across a restart.
+			env["SEQUENCER_DATA_DIR"] = SequencerDataDir
 		}
 		for k, v := range o {
 			env[k] = v
@@ -86,6 +90,11 @@ func topology(o map[string]string, image func(service string) string) []containe
 	})
 	return out
 }
+
+// SequencerDataDir is where the sequencer keeps its block log in its
+// container: /tmp is the one directory the scratch image makes writable for
+// its unprivileged user.
+const SequencerDataDir = "/tmp/sequencer"
 
 // PrometheusConfig is the scrape configuration of the stack: every service's
 // /metrics every 5s, by its name on the stack network. It is the content of

@@ -165,8 +165,13 @@ func (d *Driver) env(svc stack.Service) []string {
 	for key, dep := range svc.Deps {
 		env = append(env, key+"="+d.endpoints[dep].GRPC)
 	}
-	if svc.Name == "indexer" {
+	switch svc.Name {
+	case "indexer":
 		env = append(env, "INDEXER_DB=sqlite://"+filepath.Join(d.dir, "indexer.db"))
+	case "sequencer":
+		// A durable chain, so that a killed and restarted sequencer carries on
+		// where it stopped, as a real one does.
+		env = append(env, "SEQUENCER_DATA_DIR="+filepath.Join(d.dir, "sequencer"))
 	}
 	for k, v := range d.opts.Env {
 		env = append(env, k+"="+v)
