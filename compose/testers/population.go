@@ -140,7 +140,7 @@ func (p Population) Testers() ([]Tester, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(p.Seed, 1<<62|streamPopulation))
+	rng := rand.New(rand.NewPCG(p.Seed, 1<<62+streamPopulation))
 	profiles := make([]Profile, 0, p.Count)
 	for i, n := range p.Mix.counts(p.Count) {
 		for range n {

@@ -71,7 +71,7 @@ func (d *Driver) client() (*client.Client, error) {
 	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && localEngine() {
 		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 	}
-	cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}

@@ -14,8 +14,6 @@ import (
 // payload, so the monkeys always sit alone on a line.
 var separatorLine = []byte("🐵🙈🙉\n")
 
-// errTooLong marks a record beyond MaxEntryBytes.
-var errTooLong = errors.New("record too long")
 
 // rawRecord is one record as cut from the input.
 type rawRecord struct {
