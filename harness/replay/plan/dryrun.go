@@ -1,0 +1,201 @@
+package plan
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// How much of a plan the text dry run lists; the JSON form has everything.
+const (
+	dryRunSessions     = 20
+	dryRunCorrelations = 20
+	dryRunRequests     = 50
+	dryRunValueWidth   = 40
+)
+
+// WriteDryRun writes the human summary of the default schedule (causal,
+// speed 1).
+func (p *Plan) WriteDryRun(w io.Writer) error {
+	s, _ := p.Schedule(Causal)
+	return s.WriteDryRun(w)
+}
+
+// WriteDryRun writes the human summary: figures, the busiest sessions, the
+// most used correlations and the first requests with their predecessors.
+func (s *Schedule) WriteDryRun(w io.Writer) error {
+	p := s.plan
+	st := s.Stats()
+	intended, _ := s.Simulate()
+	bw := bufio.NewWriter(w)
+	pf := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+
+	pf("Replay plan: %d requests in %d sessions (%d shard components, largest %d requests)\n",
+		st.Requests, st.Sessions, st.Components, st.Largest)
+	pf("Timing: %s at speed %s: expected duration %s, peak concurrency %d (recorded %s, peak %d)\n",
+		st.Mode, strconv.FormatFloat(st.Speed, 'g', -1, 64), secs(st.ExpectedDuration), st.PeakConcurrency,
+		secs(st.RecordedDuration), st.RecordedPeak)
+	pf("Edges: %d (order %d, data %d, order+data %d; cross-session data %d; dropped by shard %d)\n",
+		st.Edges.Total, st.Edges.Order, st.Edges.Data, st.Edges.Both, st.Edges.CrossSession, st.Edges.Dropped)
+	pf("Correlations: %d values, %d uses (cross-session %d, unordered %d)", st.Correlations, st.Uses, st.CrossSession, st.Unordered)
+	parts := make([]string, 0, len(st.BySource))
+	for part, n := range st.BySource {
+		parts = append(parts, fmt.Sprintf("%s %d", part, n))
+	}
+	slices.Sort(parts)
+	if len(parts) > 0 {
+		pf("; by source: %s", strings.Join(parts, ", "))
+	}
+	pf("\n")
+
+	sessions := sessionSummaries(p)
+	slices.SortFunc(sessions, func(a, b SessionSummary) int {
+		return cmp.Or(b.Requests-a.Requests, cmp.Compare(a.Session, b.Session))
+	})
+	pf("\nSessions (%d, busiest first):\n", len(sessions))
+	for _, ss := range sessions[:min(len(sessions), dryRunSessions)] {
+		pf("  %-24s %6d requests  %s .. %s\n", ss.Session, ss.Requests, offset(ss.First-p.origin), offset(ss.Last-p.origin))
+	}
+	if len(sessions) > dryRunSessions {
+		pf("  ... %d more\n", len(sessions)-dryRunSessions)
+	}
+
+	corrs := make([]int, len(p.Correlations))
+	for i := range corrs {
+		corrs[i] = i
+	}
+	slices.SortStableFunc(corrs, func(a, b int) int { return len(p.Correlations[b].Uses) - len(p.Correlations[a].Uses) })
+	pf("\nCorrelations (%d, most used first):\n", len(corrs))
+	for _, ci := range corrs[:min(len(corrs), dryRunCorrelations)] {
+		c := p.Correlations[ci]
+		sess := map[string]struct{}{}
+		for _, u := range c.Uses {
+			sess[p.Nodes[u.Node].Session] = struct{}{}
+		}
+		pf("  %-*s from #%d %s, %d uses in %d sessions, e.g. #%d %s\n", dryRunValueWidth, shorten(c.Value),
+			c.Source.Exchange, c.Source.At, len(c.Uses), len(sess), c.Uses[0].Exchange, c.Uses[0].At)
+	}
+	if len(corrs) > dryRunCorrelations {
+		pf("  ... %d more\n", len(corrs)-dryRunCorrelations)
+	}
+
+	pf("\nRequests (first %d of %d; the JSON form lists all):\n", min(len(p.Nodes), dryRunRequests), len(p.Nodes))
+	for i, n := range p.Nodes[:min(len(p.Nodes), dryRunRequests)] {
+		pf("  #%-6d %s  %-14s %s %s", n.ID, offset(intended[i]), n.Session, n.Method, n.Route)
+		preds := p.Preds(i)
+		for j, e := range preds {
+			sep := ", "
+			if j == 0 {
+				sep = "  <- "
+			}
+			pf("%s#%d %s +%s", sep, p.Nodes[e.From].ID, e.Kind, millis(e.Think))
+		}
+		pf("\n")
+	}
+	return bw.Flush()
+}
+
+// SessionSummary is one session of a plan.
+type SessionSummary struct {
+	Session  string        `json:"session"`
+	Requests int           `json:"requests"`
+	First    time.Duration `json:"first_ns"`
+	Last     time.Duration `json:"last_ns"`
+}
+
+func sessionSummaries(p *Plan) []SessionSummary {
+	idx := map[string]int{}
+	var out []SessionSummary
+	for _, n := range p.Nodes {
+		i, ok := idx[n.Session]
+		if !ok {
+			i = len(out)
+			idx[n.Session] = i
+			out = append(out, SessionSummary{Session: n.Session, First: n.Start})
+		}
+		out[i].Requests++
+		out[i].Last = max(out[i].Last, n.Start)
+	}
+	return out
+}
+
+// DryRun is the JSON form of a dry run.
+type DryRun struct {
+	Stats        Stats            `json:"stats"`
+	Sessions     []SessionSummary `json:"sessions"`
+	Requests     []PlannedRequest `json:"requests"`
+	Correlations []Correlation    `json:"correlations"`
+}
+
+// PlannedRequest is one node with its simulated intended time and its
+// predecessors, named by exchange id.
+type PlannedRequest struct {
+	Node
+	Intended time.Duration `json:"intended_ns"`
+	Preds    []PlannedPred `json:"preds,omitempty"`
+}
+
+// PlannedPred is one incoming edge.
+type PlannedPred struct {
+	Exchange     uint64        `json:"exchange"`
+	Kind         EdgeKind      `json:"kind"`
+	Think        time.Duration `json:"think_ns"`
+	Correlations []int         `json:"correlations,omitempty"`
+}
+
+// DryRun builds the JSON form of the dry run.
+func (s *Schedule) DryRun() DryRun {
+	p := s.plan
+	intended, _ := s.Simulate()
+	d := DryRun{Stats: s.Stats(), Sessions: sessionSummaries(p), Correlations: p.Correlations}
+	d.Requests = make([]PlannedRequest, len(p.Nodes))
+	for i, n := range p.Nodes {
+		r := PlannedRequest{Node: n, Intended: intended[i]}
+		for _, e := range p.Preds(i) {
+			r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: e.Correlations})
+		}
+		d.Requests[i] = r
+	}
+	if d.Correlations == nil {
+		d.Correlations = []Correlation{}
+	}
+	return d
+}
+
+// WriteDryRunJSON writes the whole plan under this schedule as one JSON
+// document.
+func (s *Schedule) WriteDryRunJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s.DryRun())
+}
+
+// WriteDryRunJSON writes the JSON dry run of the default schedule.
+func (p *Plan) WriteDryRunJSON(w io.Writer) error {
+	s, _ := p.Schedule(Causal)
+	return s.WriteDryRunJSON(w)
+}
+
+func shorten(v string) string {
+	v = strconv.Quote(v)
+	if len(v) > dryRunValueWidth {
+		return v[:dryRunValueWidth-3] + "..."
+	}
+	return v
+}
+
+func secs(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+}
+
+func offset(d time.Duration) string { return "+" + secs(d) }
+
+func millis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}

@@ -1,0 +1,71 @@
+package plan_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/replay/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// loadPlan plans a committed recording.
+func loadPlan(t testing.TB, name string, opts ...plan.Option) *plan.Plan {
+	t.Helper()
+	r, err := recording.Open(filepath.Join("..", "..", "..", "testdata", "recordings", name))
+	require.NoError(t, err)
+	defer r.Close()
+	p, err := plan.BuildSeq(context.Background(), r.All(), opts...)
+	require.NoError(t, err)
+	return p
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run with -update to create %s", path)
+	assert.Equal(t, string(want), string(got))
+}
+
+func TestDryRunGolden(t *testing.T) {
+	p := loadPlan(t, "long-mixed.rpr")
+	var buf bytes.Buffer
+	require.NoError(t, p.WriteDryRun(&buf))
+	golden(t, "long-mixed.dryrun.txt", buf.Bytes())
+
+	// Planning is deterministic: a second build writes the same bytes.
+	var again bytes.Buffer
+	require.NoError(t, loadPlan(t, "long-mixed.rpr").WriteDryRun(&again))
+	assert.Equal(t, buf.String(), again.String())
+}
+
+func TestDryRunJSONListsEverything(t *testing.T) {
+	p := loadPlan(t, "long-mixed.rpr")
+	var buf bytes.Buffer
+	require.NoError(t, p.WriteDryRunJSON(&buf))
+	var d plan.DryRun
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &d))
+	st := p.Stats()
+	assert.Len(t, d.Requests, st.Requests)
+	assert.Len(t, d.Correlations, st.Correlations)
+	assert.Len(t, d.Sessions, st.Sessions)
+	preds := 0
+	for _, r := range d.Requests {
+		preds += len(r.Preds)
+	}
+	assert.Equal(t, st.Edges.Total, preds)
+	assert.Contains(t, buf.String(), `"kind": "order"`)
+}

@@ -1,0 +1,195 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
+)
+
+// Sentinel errors.
+var (
+	// ErrBadExchange marks an exchange the planner cannot place; the wrapping
+	// error names the exchange and the field.
+	ErrBadExchange = errors.New("plan: bad exchange")
+	// ErrBadOption marks an invalid option value.
+	ErrBadOption = errors.New("plan: bad option")
+)
+
+// Node is one exchange of the recording, as the planner sees it.
+type Node struct {
+	// ID is the exchange id in the recording.
+	ID         uint64 `json:"id"`
+	Session    string `json:"session"`
+	Connection uint64 `json:"connection,omitempty"`
+	Protocol   string `json:"protocol"`
+	Method     string `json:"method"`
+	// Route is the route template ("/v1/items/{id}/buy") or gRPC full method.
+	Route string `json:"route"`
+	// Start and End are recorded offsets from the recording's clock anchor.
+	Start time.Duration `json:"start_ns"`
+	End   time.Duration `json:"end_ns"`
+}
+
+// Service is the recorded service time, what the simulation assumes the
+// target takes to answer on replay.
+func (n Node) Service() time.Duration { return n.End - n.Start }
+
+// EdgeKind is a bit set: an edge can be both ordering and data flow.
+type EdgeKind uint8
+
+// Edge kinds.
+const (
+	// Order: same session, and To started after From ended.
+	Order EdgeKind = 1 << iota
+	// Data: To sends a value first seen in From's response.
+	Data
+)
+
+func (k EdgeKind) String() string {
+	switch k {
+	case Order:
+		return "order"
+	case Data:
+		return "data"
+	case Order | Data:
+		return "order+data"
+	}
+	return "none"
+}
+
+// MarshalText writes the kind by name in JSON.
+func (k EdgeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind written by MarshalText.
+func (k *EdgeKind) UnmarshalText(b []byte) error {
+	for _, c := range []EdgeKind{Order, Data, Order | Data} {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: edge kind %q", ErrBadOption, b)
+}
+
+// Edge says To may not be sent before From is done.
+type Edge struct {
+	// From and To are node indexes in Plan.Nodes.
+	From int      `json:"from"`
+	To   int      `json:"to"`
+	Kind EdgeKind `json:"kind"`
+	// Think is the recorded gap To.Start - From.End (never negative).
+	Think time.Duration `json:"think_ns"`
+	// Correlations are indexes in Plan.Correlations carried by a data edge.
+	Correlations []int `json:"correlations,omitempty"`
+}
+
+// Ref points at a value inside one exchange.
+type Ref struct {
+	Node     int      `json:"node"`
+	Exchange uint64   `json:"exchange"`
+	At       Location `json:"at"`
+	// Unordered marks a use whose producer had not finished when the
+	// consumer started (a value read from a stream still open): the executor
+	// must substitute it, but no edge waits for the producer.
+	Unordered bool `json:"unordered,omitempty"`
+}
+
+// Correlation is a value first seen in one response and sent again later.
+type Correlation struct {
+	// Value is the recorded value; the executor swaps it for the one the
+	// target issues on replay. Binary gRPC bytes are kept raw.
+	Value  string `json:"value"`
+	Source Ref    `json:"source"`
+	Uses   []Ref  `json:"uses"`
+}
+
+// Plan is the dependency graph of a recording. It is immutable once built
+// and safe for concurrent readers.
+type Plan struct {
+	// Nodes in recorded start order (ties by exchange id); an edge always
+	// points from a lower index to a higher one, so index order is a
+	// topological order.
+	Nodes []Node
+	// Edges sorted by To, then From.
+	Edges        []Edge
+	Correlations []Correlation
+
+	predOff []int32 // Edges[predOff[i]:predOff[i+1]] are the edges into node i
+	succOff []int32 // succ[succOff[i]:succOff[i+1]] index the edges out of node i
+	succ    []int32
+	comp    []int32       // shard unit (connected component) of each node
+	compKey []string      // name of each shard unit, hashed to pick its shard
+	dropped int           // edges lost to sharding
+	origin  time.Duration // recorded offset that replay time 0 stands for
+}
+
+// Preds returns the edges into node i. The slice is shared; do not modify.
+func (p *Plan) Preds(i int) []Edge { return p.Edges[p.predOff[i]:p.predOff[i+1]] }
+
+// Succs calls fn with every edge out of node i.
+func (p *Plan) Succs(i int, fn func(Edge)) {
+	for _, e := range p.succ[p.succOff[i]:p.succOff[i+1]] {
+		fn(p.Edges[e])
+	}
+}
+
+// Option configures Build.
+type Option func(*config) error
+
+type config struct {
+	rule   valueRule
+	filter filter
+}
+
+func defaultConfig() config {
+	return config{rule: valueRule{minLen: DefaultMinValueLen, minDigits: DefaultMinNumberDigits, maxLen: DefaultMaxValueLen}}
+}
+
+// MinValueLen sets the shortest string that can be a correlated value.
+func MinValueLen(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: min value length %d < 1", ErrBadOption, n)
+		}
+		c.rule.minLen = n
+		return nil
+	}
+}
+
+// MinNumberDigits sets the fewest digits an integer needs to be a value.
+func MinNumberDigits(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: min number digits %d < 1", ErrBadOption, n)
+		}
+		c.rule.minDigits = n
+		return nil
+	}
+}
+
+// MaxValueLen sets the longest value kept in the index.
+func MaxValueLen(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: max value length %d < 1", ErrBadOption, n)
+		}
+		c.rule.maxLen = n
+		return nil
+	}
+}
+
+// Build plans a slice of exchanges (in any order).
+func Build(exs []*rprpb.Exchange, opts ...Option) (*Plan, error) {
+	b, err := NewBuilder(opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, ex := range exs {
+		if err := b.Add(ex); err != nil {
+			return nil, err
+		}
+	}
+	return b.Plan(), nil
+}

@@ -1,0 +1,117 @@
+package plan
+
+import (
+	"strings"
+
+	"github.com/reprise-dev/reprise/harness/route"
+)
+
+// The value rule. A false data-flow edge serialises replay for nothing; a
+// missing one breaks it. Most response content is catalogue data the
+// server hands every client alike (item ids, prices, names, flags), and an
+// edge from it would chain unrelated sessions together. So a value takes part
+// in correlation only when it looks issued: long enough, not a word, not a
+// small number. The first-seen rule (in Build) then drops anything a client
+// sent before the server did.
+const (
+	// DefaultMinValueLen is the shortest string that can be a correlated value.
+	DefaultMinValueLen = 6
+	// DefaultMinNumberDigits is the fewest digits an integer needs: ids below
+	// 100000 are catalogue ids and counters far more often than issued ids.
+	DefaultMinNumberDigits = 6
+	// DefaultMaxValueLen caps the values kept in the index; longer strings are
+	// blobs (documents, images), not identifiers, and would cost memory.
+	DefaultMaxValueLen = 1024
+)
+
+// valueRule decides which strings are correlation candidates.
+type valueRule struct {
+	minLen, minDigits, maxLen int
+}
+
+// candidate applies the rule. Every rejected class is listed in order:
+//
+//   - empty, or longer than maxLen;
+//   - a number (integer, decimal or exponent form): kept only when it is an
+//     integer of at least minDigits digits, so 1, 2, 47, 1000 and 0.5 go;
+//   - shorter than minLen;
+//   - containing whitespace or control characters (sentences, names;
+//     their words are offered separately by tokens);
+//   - without any digit, unless it looks random (route.IsID: long base64
+//     tokens, hex): words, enums, booleans, media types.
+func (r valueRule) candidate(s string) bool {
+	n := len(s)
+	if n == 0 || n > r.maxLen {
+		return false
+	}
+	if digits, integer, ok := numberShape(s); ok {
+		return integer && digits >= r.minDigits
+	}
+	if n < r.minLen {
+		return false
+	}
+	hasDigit := false
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+		if '0' <= c && c <= '9' {
+			hasDigit = true
+		}
+	}
+	return hasDigit || route.IsID(s)
+}
+
+// numberShape reports whether s is a JSON-style number, how many digits its
+// integer part has, and whether it is an integer.
+func numberShape(s string) (digits int, integer, ok bool) {
+	i := 0
+	if s[0] == '-' {
+		i++
+	}
+	start := i
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	digits = i - start
+	if digits == 0 {
+		return 0, false, false
+	}
+	if i == len(s) {
+		return digits, true, true
+	}
+	if s[i] != '.' && s[i] != 'e' && s[i] != 'E' {
+		return 0, false, false
+	}
+	for i++; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9') && c != '+' && c != '-' && c != 'e' && c != 'E' {
+			return 0, false, false
+		}
+	}
+	return digits, false, true
+}
+
+// tokenSeps split a string into the pieces a value can hide in: URL
+// segments, query pairs, "Bearer <tok>", "a=1; b=2", quoted ETags.
+const tokenSeps = "/?&=;, \t\"'#"
+
+// tokens calls fn with s itself and with every piece of s between
+// separators, without allocating; duplicates are the caller's concern.
+func tokens(s string, fn func(string)) {
+	fn(s)
+	if !strings.ContainsAny(s, tokenSeps) {
+		return
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && strings.IndexByte(tokenSeps, s[i]) < 0 {
+			continue
+		}
+		if i > start && !(start == 0 && i == len(s)) {
+			fn(s[start:i])
+		}
+		start = i + 1
+	}
+}
