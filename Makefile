@@ -58,6 +58,7 @@ generate: $(PROTOC_GEN_GO) $(PROTOC_GEN_GO_GRPC)
 	PATH=$(TOOLS):$$PATH protoc --go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		compose/proto/platform/platform.proto
+	$(GO) generate ./scenarios
 
 $(PROTOC_GEN_GO):
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
