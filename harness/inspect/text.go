@@ -70,7 +70,7 @@ func (p *printer) overview(r *Report) {
 	}
 	p.f("Duration:\t%s\n", span)
 	p.f("Complete:\t%s\n", completeness(r))
-	p.f("Records:\t%d (%d exchanges, %d of unknown kinds)\n", r.Records, r.Exchanges, r.OtherRecords)
+	p.f("Records:\t%d (%d exchanges, %d of other kinds)\n", r.Records, r.Exchanges, r.OtherRecords)
 	p.f("Sessions:\t%d (%d exchanges without a session)\n", r.Sessions, r.WithoutSession)
 	p.f("Bytes:\trequests %s, responses %s\n", bytesize(r.RequestBytes), bytesize(r.ResponseBytes))
 	p.f("Protocols:\t%s\n", joinCounts(r.Protocols))

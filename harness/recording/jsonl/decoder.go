@@ -183,6 +183,19 @@ func (d *Decoder) Next() (*rprpb.Record, error) {
 			return nil, d.lineErr(err)
 		}
 		return &rprpb.Record{Kind: &rprpb.Record_Exchange{Exchange: ex}}, nil
+	case KindResult:
+		var v resultView
+		if err := d.unmarshal(line, &v); err != nil {
+			return nil, err
+		}
+		if v.Proto != "" {
+			return d.rawRecord(v.Proto)
+		}
+		r, err := v.result(d.anchor)
+		if err != nil {
+			return nil, d.lineErr(err)
+		}
+		return &rprpb.Record{Kind: &rprpb.Record_Result{Result: r}}, nil
 	case KindRaw:
 		var v rawView
 		if err := d.unmarshal(line, &v); err != nil {
@@ -192,7 +205,7 @@ func (d *Decoder) Next() (*rprpb.Record, error) {
 	case KindHeader:
 		return nil, d.lineErr(errors.New("a header line must be the first line"))
 	}
-	return nil, d.fieldErr("kind", fmt.Errorf("unknown kind %q (want %s, %s or %s)", kind, KindHeader, KindExchange, KindRaw))
+	return nil, d.fieldErr("kind", fmt.Errorf("unknown kind %q (want %s, %s, %s or %s)", kind, KindHeader, KindExchange, KindResult, KindRaw))
 }
 
 func (d *Decoder) rawRecord(p string) (*rprpb.Record, error) {
@@ -271,7 +284,7 @@ func (d *Decoder) readRaw() ([]byte, error) {
 // kind reads the line's "kind" without decoding the rest, taking a fast path
 // for the prefix the encoder writes.
 func (d *Decoder) kind(line []byte) (string, error) {
-	for _, k := range [...]string{KindExchange, KindHeader, KindRaw} {
+	for _, k := range [...]string{KindExchange, KindResult, KindHeader, KindRaw} {
 		if bytes.HasPrefix(line, []byte(`{"kind":"`+k+`",`)) {
 			return k, nil
 		}

@@ -20,6 +20,7 @@ type Encoder struct {
 	enc    *json.Encoder
 	anchor int64
 	view   exchangeView
+	result resultView
 }
 
 // NewEncoder returns an Encoder writing to w.
@@ -50,14 +51,20 @@ func (e *Encoder) EncodeHeader(h *rprpb.FileHeader) error {
 
 // Encode writes one record as a line.
 func (e *Encoder) Encode(rec *rprpb.Record) error {
-	ex := rec.GetExchange()
-	if ex == nil {
-		p, err := marshalProto(rec)
-		if err != nil {
-			return err
-		}
-		return e.write(&rawView{Kind: KindRaw, Proto: p})
+	if ex := rec.GetExchange(); ex != nil {
+		return e.encodeExchange(rec, ex)
 	}
+	if r := rec.GetResult(); r != nil {
+		return e.encodeResult(rec, r)
+	}
+	p, err := marshalProto(rec)
+	if err != nil {
+		return err
+	}
+	return e.write(&rawView{Kind: KindRaw, Proto: p})
+}
+
+func (e *Encoder) encodeExchange(rec *rprpb.Record, ex *rprpb.Exchange) error {
 	e.view.fill(ex, e.anchor)
 	if exchangeHasUnknown(rec, ex) {
 		p, err := marshalProto(rec)
@@ -68,6 +75,21 @@ func (e *Encoder) Encode(rec *rprpb.Record) error {
 	}
 	err := e.write(&e.view)
 	e.view = exchangeView{} // drop references to the record
+	return err
+}
+
+func (e *Encoder) encodeResult(rec *rprpb.Record, r *rprpb.Result) error {
+	// A view that cannot carry a value (a NaN ratio) travels with the
+	// protobuf, as a record with newer fields does.
+	if !e.result.fill(r, e.anchor) || resultHasUnknown(rec, r) {
+		p, err := marshalProto(rec)
+		if err != nil {
+			return err
+		}
+		e.result.Proto = p
+	}
+	err := e.write(&e.result)
+	e.result = resultView{}
 	return err
 }
 

@@ -18,6 +18,7 @@ import (
 const (
 	KindHeader   = "header"
 	KindExchange = "exchange"
+	KindResult   = "result"
 	KindRaw      = "raw"
 )
 

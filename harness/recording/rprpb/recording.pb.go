@@ -447,6 +447,7 @@ type Record struct {
 	// Types that are valid to be assigned to Kind:
 	//
 	//	*Record_Exchange
+	//	*Record_Result
 	Kind          isRecord_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -498,6 +499,15 @@ func (x *Record) GetExchange() *Exchange {
 	return nil
 }
 
+func (x *Record) GetResult() *Result {
+	if x != nil {
+		if x, ok := x.Kind.(*Record_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
 type isRecord_Kind interface {
 	isRecord_Kind()
 }
@@ -506,7 +516,14 @@ type Record_Exchange struct {
 	Exchange *Exchange `protobuf:"bytes,1,opt,name=exchange,proto3,oneof"`
 }
 
+type Record_Result struct {
+	// The outcome of replaying one recorded exchange (in a run directory).
+	Result *Result `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
 func (*Record_Exchange) isRecord_Kind() {}
+
+func (*Record_Result) isRecord_Kind() {}
 
 // Exchange is one HTTP request and its response, one gRPC call of any kind,
 // or one WebSocket connection.
@@ -1227,6 +1244,245 @@ func (x *WebSocket) GetBytesServerToClient() int64 {
 	return 0
 }
 
+// Result is the outcome of replaying one recorded exchange. Times are offsets
+// in nanoseconds from the run's Clock.anchor_unix_nano. Latency is done −
+// intended (corrected for coordinated omission), service time done − sent,
+// generator lag sent − intended.
+type Result struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recorded exchange this request replays.
+	ExchangeId uint64 `protobuf:"varint,1,opt,name=exchange_id,json=exchangeId,proto3" json:"exchange_id,omitempty"`
+	// Amplification clone index; 0 for the original session.
+	Clone   uint32 `protobuf:"varint,2,opt,name=clone,proto3" json:"clone,omitempty"`
+	Session string `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
+	Method  string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	// The route template ("/v1/items/{id}") or the gRPC full method.
+	Route       string `protobuf:"bytes,5,opt,name=route,proto3" json:"route,omitempty"`
+	IntendedNs  int64  `protobuf:"varint,6,opt,name=intended_ns,json=intendedNs,proto3" json:"intended_ns,omitempty"`
+	SentNs      int64  `protobuf:"varint,7,opt,name=sent_ns,json=sentNs,proto3" json:"sent_ns,omitempty"`
+	FirstByteNs int64  `protobuf:"varint,8,opt,name=first_byte_ns,json=firstByteNs,proto3" json:"first_byte_ns,omitempty"`
+	DoneNs      int64  `protobuf:"varint,9,opt,name=done_ns,json=doneNs,proto3" json:"done_ns,omitempty"`
+	Status      int32  `protobuf:"varint,10,opt,name=status,proto3" json:"status,omitempty"`
+	// The gRPC status code; -1 when the call was not gRPC.
+	GrpcStatus int32 `protobuf:"varint,11,opt,name=grpc_status,json=grpcStatus,proto3" json:"grpc_status,omitempty"`
+	// Transport or protocol failure ("dial tcp: connection refused").
+	Error string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
+	// Never sent: the run ended or a predecessor failed first.
+	Dropped bool `protobuf:"varint,13,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	// Correlated values the request needed that no replayed response supplied.
+	Unresolved []string `protobuf:"bytes,14,rep,name=unresolved,proto3" json:"unresolved,omitempty"`
+	// Correlated values substituted into the request.
+	Substituted   uint32        `protobuf:"varint,15,opt,name=substituted,proto3" json:"substituted,omitempty"`
+	Diff          *ResponseDiff `protobuf:"bytes,16,opt,name=diff,proto3" json:"diff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Result) Reset() {
+	*x = Result{}
+	mi := &file_harness_recording_rprpb_recording_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Result) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Result) ProtoMessage() {}
+
+func (x *Result) ProtoReflect() protoreflect.Message {
+	mi := &file_harness_recording_rprpb_recording_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Result.ProtoReflect.Descriptor instead.
+func (*Result) Descriptor() ([]byte, []int) {
+	return file_harness_recording_rprpb_recording_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Result) GetExchangeId() uint64 {
+	if x != nil {
+		return x.ExchangeId
+	}
+	return 0
+}
+
+func (x *Result) GetClone() uint32 {
+	if x != nil {
+		return x.Clone
+	}
+	return 0
+}
+
+func (x *Result) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
+func (x *Result) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *Result) GetRoute() string {
+	if x != nil {
+		return x.Route
+	}
+	return ""
+}
+
+func (x *Result) GetIntendedNs() int64 {
+	if x != nil {
+		return x.IntendedNs
+	}
+	return 0
+}
+
+func (x *Result) GetSentNs() int64 {
+	if x != nil {
+		return x.SentNs
+	}
+	return 0
+}
+
+func (x *Result) GetFirstByteNs() int64 {
+	if x != nil {
+		return x.FirstByteNs
+	}
+	return 0
+}
+
+func (x *Result) GetDoneNs() int64 {
+	if x != nil {
+		return x.DoneNs
+	}
+	return 0
+}
+
+func (x *Result) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *Result) GetGrpcStatus() int32 {
+	if x != nil {
+		return x.GrpcStatus
+	}
+	return 0
+}
+
+func (x *Result) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Result) GetDropped() bool {
+	if x != nil {
+		return x.Dropped
+	}
+	return false
+}
+
+func (x *Result) GetUnresolved() []string {
+	if x != nil {
+		return x.Unresolved
+	}
+	return nil
+}
+
+func (x *Result) GetSubstituted() uint32 {
+	if x != nil {
+		return x.Substituted
+	}
+	return 0
+}
+
+func (x *Result) GetDiff() *ResponseDiff {
+	if x != nil {
+		return x.Diff
+	}
+	return nil
+}
+
+// ResponseDiff compares the replayed response with the recorded one.
+type ResponseDiff struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	StatusClassChanged bool                   `protobuf:"varint,1,opt,name=status_class_changed,json=statusClassChanged,proto3" json:"status_class_changed,omitempty"`
+	// Keys or value types differ (values are ignored).
+	JsonShapeChanged bool `protobuf:"varint,2,opt,name=json_shape_changed,json=jsonShapeChanged,proto3" json:"json_shape_changed,omitempty"`
+	// Replayed body size ÷ recorded body size; 0 when either is unknown.
+	BodySizeRatio float64 `protobuf:"fixed64,3,opt,name=body_size_ratio,json=bodySizeRatio,proto3" json:"body_size_ratio,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResponseDiff) Reset() {
+	*x = ResponseDiff{}
+	mi := &file_harness_recording_rprpb_recording_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResponseDiff) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResponseDiff) ProtoMessage() {}
+
+func (x *ResponseDiff) ProtoReflect() protoreflect.Message {
+	mi := &file_harness_recording_rprpb_recording_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResponseDiff.ProtoReflect.Descriptor instead.
+func (*ResponseDiff) Descriptor() ([]byte, []int) {
+	return file_harness_recording_rprpb_recording_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ResponseDiff) GetStatusClassChanged() bool {
+	if x != nil {
+		return x.StatusClassChanged
+	}
+	return false
+}
+
+func (x *ResponseDiff) GetJsonShapeChanged() bool {
+	if x != nil {
+		return x.JsonShapeChanged
+	}
+	return false
+}
+
+func (x *ResponseDiff) GetBodySizeRatio() float64 {
+	if x != nil {
+		return x.BodySizeRatio
+	}
+	return 0
+}
+
 var File_harness_recording_rprpb_recording_proto protoreflect.FileDescriptor
 
 const file_harness_recording_rprpb_recording_proto_rawDesc = "" +
@@ -1257,10 +1513,11 @@ const file_harness_recording_rprpb_recording_proto_rawDesc = "" +
 	"\aheaders\x18\x04 \x03(\tR\aheaders\x12!\n" +
 	"\fquery_params\x18\x05 \x03(\tR\vqueryParams\x12\x1f\n" +
 	"\vjson_fields\x18\x06 \x03(\tR\n" +
-	"jsonFields\"T\n" +
+	"jsonFields\"\x8c\x01\n" +
 	"\x06Record\x12<\n" +
-	"\bexchange\x18\x01 \x01(\v2\x1e.reprise.recording.v1.ExchangeH\x00R\bexchangeB\x06\n" +
-	"\x04kindJ\x04\b\x02\x10\x10\"\xca\x04\n" +
+	"\bexchange\x18\x01 \x01(\v2\x1e.reprise.recording.v1.ExchangeH\x00R\bexchange\x126\n" +
+	"\x06result\x18\x02 \x01(\v2\x1c.reprise.recording.v1.ResultH\x00R\x06resultB\x06\n" +
+	"\x04kindJ\x04\b\x03\x10\x10\"\xca\x04\n" +
 	"\bExchange\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\asession\x18\x02 \x01(\tR\asession\x12%\n" +
@@ -1324,7 +1581,34 @@ const file_harness_recording_rprpb_recording_proto_rawDesc = "" +
 	"\bmessages\x18\x01 \x03(\v2\x1d.reprise.recording.v1.MessageR\bmessages\x12\x16\n" +
 	"\x06opaque\x18\x02 \x01(\bR\x06opaque\x123\n" +
 	"\x16bytes_client_to_server\x18\x03 \x01(\x03R\x13bytesClientToServer\x123\n" +
-	"\x16bytes_server_to_client\x18\x04 \x01(\x03R\x13bytesServerToClient*\x86\x01\n" +
+	"\x16bytes_server_to_client\x18\x04 \x01(\x03R\x13bytesServerToClient\"\xe1\x03\n" +
+	"\x06Result\x12\x1f\n" +
+	"\vexchange_id\x18\x01 \x01(\x04R\n" +
+	"exchangeId\x12\x14\n" +
+	"\x05clone\x18\x02 \x01(\rR\x05clone\x12\x18\n" +
+	"\asession\x18\x03 \x01(\tR\asession\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\x12\x14\n" +
+	"\x05route\x18\x05 \x01(\tR\x05route\x12\x1f\n" +
+	"\vintended_ns\x18\x06 \x01(\x03R\n" +
+	"intendedNs\x12\x17\n" +
+	"\asent_ns\x18\a \x01(\x03R\x06sentNs\x12\"\n" +
+	"\rfirst_byte_ns\x18\b \x01(\x03R\vfirstByteNs\x12\x17\n" +
+	"\adone_ns\x18\t \x01(\x03R\x06doneNs\x12\x16\n" +
+	"\x06status\x18\n" +
+	" \x01(\x05R\x06status\x12\x1f\n" +
+	"\vgrpc_status\x18\v \x01(\x05R\n" +
+	"grpcStatus\x12\x14\n" +
+	"\x05error\x18\f \x01(\tR\x05error\x12\x18\n" +
+	"\adropped\x18\r \x01(\bR\adropped\x12\x1e\n" +
+	"\n" +
+	"unresolved\x18\x0e \x03(\tR\n" +
+	"unresolved\x12 \n" +
+	"\vsubstituted\x18\x0f \x01(\rR\vsubstituted\x126\n" +
+	"\x04diff\x18\x10 \x01(\v2\".reprise.recording.v1.ResponseDiffR\x04diff\"\x96\x01\n" +
+	"\fResponseDiff\x120\n" +
+	"\x14status_class_changed\x18\x01 \x01(\bR\x12statusClassChanged\x12,\n" +
+	"\x12json_shape_changed\x18\x02 \x01(\bR\x10jsonShapeChanged\x12&\n" +
+	"\x0fbody_size_ratio\x18\x03 \x01(\x01R\rbodySizeRatio*\x86\x01\n" +
 	"\bProtocol\x12\x18\n" +
 	"\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0ePROTOCOL_HTTP1\x10\x01\x12\x10\n" +
@@ -1356,7 +1640,7 @@ func file_harness_recording_rprpb_recording_proto_rawDescGZIP() []byte {
 }
 
 var file_harness_recording_rprpb_recording_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_harness_recording_rprpb_recording_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_harness_recording_rprpb_recording_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_harness_recording_rprpb_recording_proto_goTypes = []any{
 	(Protocol)(0),           // 0: reprise.recording.v1.Protocol
 	(CallKind)(0),           // 1: reprise.recording.v1.CallKind
@@ -1373,35 +1657,39 @@ var file_harness_recording_rprpb_recording_proto_goTypes = []any{
 	(*Message)(nil),         // 12: reprise.recording.v1.Message
 	(*Grpc)(nil),            // 13: reprise.recording.v1.Grpc
 	(*WebSocket)(nil),       // 14: reprise.recording.v1.WebSocket
-	nil,                     // 15: reprise.recording.v1.FileHeader.RecorderConfigEntry
-	nil,                     // 16: reprise.recording.v1.FileHeader.LabelsEntry
+	(*Result)(nil),          // 15: reprise.recording.v1.Result
+	(*ResponseDiff)(nil),    // 16: reprise.recording.v1.ResponseDiff
+	nil,                     // 17: reprise.recording.v1.FileHeader.RecorderConfigEntry
+	nil,                     // 18: reprise.recording.v1.FileHeader.LabelsEntry
 }
 var file_harness_recording_rprpb_recording_proto_depIdxs = []int32{
-	15, // 0: reprise.recording.v1.FileHeader.recorder_config:type_name -> reprise.recording.v1.FileHeader.RecorderConfigEntry
+	17, // 0: reprise.recording.v1.FileHeader.recorder_config:type_name -> reprise.recording.v1.FileHeader.RecorderConfigEntry
 	5,  // 1: reprise.recording.v1.FileHeader.redaction:type_name -> reprise.recording.v1.RedactionPolicy
 	4,  // 2: reprise.recording.v1.FileHeader.clock:type_name -> reprise.recording.v1.Clock
-	16, // 3: reprise.recording.v1.FileHeader.labels:type_name -> reprise.recording.v1.FileHeader.LabelsEntry
+	18, // 3: reprise.recording.v1.FileHeader.labels:type_name -> reprise.recording.v1.FileHeader.LabelsEntry
 	7,  // 4: reprise.recording.v1.Record.exchange:type_name -> reprise.recording.v1.Exchange
-	0,  // 5: reprise.recording.v1.Exchange.protocol:type_name -> reprise.recording.v1.Protocol
-	9,  // 6: reprise.recording.v1.Exchange.request:type_name -> reprise.recording.v1.Request
-	10, // 7: reprise.recording.v1.Exchange.response:type_name -> reprise.recording.v1.Response
-	13, // 8: reprise.recording.v1.Exchange.grpc:type_name -> reprise.recording.v1.Grpc
-	14, // 9: reprise.recording.v1.Exchange.websocket:type_name -> reprise.recording.v1.WebSocket
-	8,  // 10: reprise.recording.v1.Request.headers:type_name -> reprise.recording.v1.Header
-	11, // 11: reprise.recording.v1.Request.body:type_name -> reprise.recording.v1.Body
-	8,  // 12: reprise.recording.v1.Request.trailers:type_name -> reprise.recording.v1.Header
-	8,  // 13: reprise.recording.v1.Response.headers:type_name -> reprise.recording.v1.Header
-	11, // 14: reprise.recording.v1.Response.body:type_name -> reprise.recording.v1.Body
-	8,  // 15: reprise.recording.v1.Response.trailers:type_name -> reprise.recording.v1.Header
-	2,  // 16: reprise.recording.v1.Message.direction:type_name -> reprise.recording.v1.Direction
-	1,  // 17: reprise.recording.v1.Grpc.kind:type_name -> reprise.recording.v1.CallKind
-	12, // 18: reprise.recording.v1.Grpc.messages:type_name -> reprise.recording.v1.Message
-	12, // 19: reprise.recording.v1.WebSocket.messages:type_name -> reprise.recording.v1.Message
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	15, // 5: reprise.recording.v1.Record.result:type_name -> reprise.recording.v1.Result
+	0,  // 6: reprise.recording.v1.Exchange.protocol:type_name -> reprise.recording.v1.Protocol
+	9,  // 7: reprise.recording.v1.Exchange.request:type_name -> reprise.recording.v1.Request
+	10, // 8: reprise.recording.v1.Exchange.response:type_name -> reprise.recording.v1.Response
+	13, // 9: reprise.recording.v1.Exchange.grpc:type_name -> reprise.recording.v1.Grpc
+	14, // 10: reprise.recording.v1.Exchange.websocket:type_name -> reprise.recording.v1.WebSocket
+	8,  // 11: reprise.recording.v1.Request.headers:type_name -> reprise.recording.v1.Header
+	11, // 12: reprise.recording.v1.Request.body:type_name -> reprise.recording.v1.Body
+	8,  // 13: reprise.recording.v1.Request.trailers:type_name -> reprise.recording.v1.Header
+	8,  // 14: reprise.recording.v1.Response.headers:type_name -> reprise.recording.v1.Header
+	11, // 15: reprise.recording.v1.Response.body:type_name -> reprise.recording.v1.Body
+	8,  // 16: reprise.recording.v1.Response.trailers:type_name -> reprise.recording.v1.Header
+	2,  // 17: reprise.recording.v1.Message.direction:type_name -> reprise.recording.v1.Direction
+	1,  // 18: reprise.recording.v1.Grpc.kind:type_name -> reprise.recording.v1.CallKind
+	12, // 19: reprise.recording.v1.Grpc.messages:type_name -> reprise.recording.v1.Message
+	12, // 20: reprise.recording.v1.WebSocket.messages:type_name -> reprise.recording.v1.Message
+	16, // 21: reprise.recording.v1.Result.diff:type_name -> reprise.recording.v1.ResponseDiff
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_harness_recording_rprpb_recording_proto_init() }
@@ -1411,6 +1699,7 @@ func file_harness_recording_rprpb_recording_proto_init() {
 	}
 	file_harness_recording_rprpb_recording_proto_msgTypes[3].OneofWrappers = []any{
 		(*Record_Exchange)(nil),
+		(*Record_Result)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1418,7 +1707,7 @@ func file_harness_recording_rprpb_recording_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_harness_recording_rprpb_recording_proto_rawDesc), len(file_harness_recording_rprpb_recording_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -46,7 +46,9 @@ the same recording. Text bodies are plain strings; binary ones are base64 with
 "encoding":"base64"; headers are [name, value...] arrays in wire order.
 
 --format summary writes one line per record for people:
-time, session, method and path, status, duration.
+time, session, method and path, status, duration. A replay result (in a run's
+results stream) reads the same way, with its route, its latency measured from
+the intended send time, and "(replay of #ID)" naming the recorded exchange.
 
 A damaged recording is salvaged: every record that survived is printed, and
 a warning naming the file, the byte offset and the records read so far goes

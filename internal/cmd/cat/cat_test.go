@@ -87,6 +87,35 @@ func TestSummaryGolden(t *testing.T) {
 	assert.Len(t, strings.Split(strings.TrimSpace(res.out), "\n"), len(jsonltest.Records()), "one line per record")
 }
 
+// A result record gets its own human line: intended time, session, method
+// and route, outcome, latency from the intended time, the exchange replayed.
+func TestSummaryResultLine(t *testing.T) {
+	var buf bytes.Buffer
+	hdr := &rprpb.FileHeader{FormatVersion: 1, Clock: &rprpb.Clock{AnchorUnixNano: jsonltest.Anchor}}
+	w, err := recording.NewWriter(&buf, hdr)
+	require.NoError(t, err)
+	results := []*rprpb.Result{
+		{
+			ExchangeId: 12, Clone: 3, Session: "player-9", Method: "GET", Route: "/v1/items/{id}",
+			IntendedNs: 2_000_000_000, SentNs: 2_004_000_000, DoneNs: 2_010_500_000, Status: 404, GrpcStatus: -1,
+		},
+		{ExchangeId: 13, Session: "player-9", Method: "POST", Route: "/shop.Shop/Buy", IntendedNs: 2_100_000_000, DoneNs: 2_100_700_000, Status: 200, GrpcStatus: 14},
+		{ExchangeId: 14, IntendedNs: 3_000_000_000, GrpcStatus: -1, Dropped: true},
+	}
+	for _, r := range results {
+		require.NoError(t, w.Write(&rprpb.Record{Kind: &rprpb.Record_Result{Result: r}}))
+	}
+	require.NoError(t, w.Close())
+
+	res := runCat(t, context.Background(), buf.Bytes(), "--format", "summary", "-")
+	require.NoError(t, res.err)
+	assert.Empty(t, res.errOut)
+	assert.Equal(t, ""+
+		"2026-03-01T09:30:02.000Z player-9 GET /v1/items/{id} → 404 10.5ms (replay of #12, clone 3)\n"+
+		"2026-03-01T09:30:02.100Z player-9 POST /shop.Shop/Buy → 200 grpc Unavailable 700µs (replay of #13)\n"+
+		"2026-03-01T09:30:03.000Z - - - → dropped - (replay of #14)\n", res.out)
+}
+
 func TestStdin(t *testing.T) {
 	data, err := os.ReadFile(fixture(t))
 	require.NoError(t, err)

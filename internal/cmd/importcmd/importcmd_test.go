@@ -83,7 +83,7 @@ func TestCatImportRoundTrip(t *testing.T) {
 	cp := filepath.Join(dir, "copy.rpr")
 	res := runImport(t, catOut.Bytes(), "jsonl", "-", "--out", cp)
 	require.NoError(t, res.err)
-	assert.Equal(t, "reprise import: stdin: 9 records imported (8 exchanges, 1 of other kinds), 2 sessions, 2 without session → "+cp+"\n", res.errOut)
+	assert.Equal(t, "reprise import: stdin: 14 records imported (8 exchanges, 6 of other kinds), 2 sessions, 2 without session → "+cp+"\n", res.errOut)
 	assert.Empty(t, res.out)
 
 	wantHdr, wantRecs := readRecording(t, orig)

@@ -145,15 +145,59 @@ func Records() []*rprpb.Record {
 		Id: 7, Protocol: rprpb.Protocol(42), StartNs: -1_000, EndNs: 100_000_000,
 		Websocket: &rprpb.WebSocket{Opaque: true, BytesClientToServer: 5, BytesServerToClient: 6},
 	})
-	return []*rprpb.Record{login, image, chunked, stream, ws, failed, opaque, UnknownKind(), NewerExchange()}
+	recs := []*rprpb.Record{login, image, chunked, stream, ws, failed, opaque, UnknownKind(), NewerExchange()}
+	return append(recs, Results()...)
+}
+
+func result(r *rprpb.Result) *rprpb.Record {
+	return &rprpb.Record{Kind: &rprpb.Record_Result{Result: r}}
+}
+
+// Results returns the fixture's result records, the outcomes of replaying
+// some of its exchanges; Records ends with them.
+func Results() []*rprpb.Record {
+	// The login replayed 50 µs late; the JSON kept its shape.
+	login := result(&rprpb.Result{
+		ExchangeId: 1, Session: "player-42", Method: "POST", Route: "/v1/login",
+		IntendedNs: 1_250_000, SentNs: 1_300_000, FirstByteNs: 3_000_000, DoneNs: 3_500_000,
+		Status: 200, GrpcStatus: -1, Substituted: 1,
+		Diff: &rprpb.ResponseDiff{BodySizeRatio: 1},
+	})
+	// The gRPC stream, in amplification clone 1: a value it needed was never
+	// supplied, and the reply changed shape and size.
+	stream := result(&rprpb.Result{
+		ExchangeId: 4, Clone: 1, Session: "player-7#1", Method: "POST", Route: "/echo.Echo/Chat",
+		IntendedNs: 21_000_000, SentNs: 21_000_250, FirstByteNs: 22_000_000, DoneNs: 45_000_001,
+		Status: 200, GrpcStatus: 5, Unresolved: []string{"room_id", "cursor"}, Substituted: 2,
+		Diff: &rprpb.ResponseDiff{JsonShapeChanged: true, BodySizeRatio: 0.75},
+	})
+	// The conflicting PUT now fails on the server.
+	put := result(&rprpb.Result{
+		ExchangeId: 3, Session: "player-7", Method: "PUT", Route: "/v1/items/{id}",
+		IntendedNs: 10_000_000, SentNs: 10_000_100, FirstByteNs: 11_000_000, DoneNs: 11_000_000,
+		Status: 503, GrpcStatus: -1,
+		Diff: &rprpb.ResponseDiff{StatusClassChanged: true},
+	})
+	// A transport failure, then a request that was never sent because of it.
+	refused := result(&rprpb.Result{
+		ExchangeId: 2, Session: "player-42", Method: "GET", Route: "/v1/avatar.png",
+		IntendedNs: 5_000_000, SentNs: 5_000_010, DoneNs: 5_200_000, GrpcStatus: -1,
+		Error: "dial tcp 127.0.0.1:9090: connect: connection refused",
+	})
+	dropped := result(&rprpb.Result{
+		ExchangeId: 6, Session: "player-42", Method: "DELETE", Route: "/v1/items/{id}",
+		IntendedNs: 95_000_000, GrpcStatus: -1, Dropped: true,
+	})
+	return []*rprpb.Record{login, stream, put, refused, dropped}
 }
 
 // UnknownKind returns a record of a kind added by a later schema version
-// (field 2 of Record), which this build only sees as unknown bytes.
+// (field 16 of Record: the first number after the reserved 3 to 15), which
+// this build only sees as unknown bytes.
 func UnknownKind() *rprpb.Record {
 	rec := &rprpb.Record{}
 	var b []byte
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendTag(b, 16, protowire.BytesType)
 	b = protowire.AppendBytes(b, []byte("a crash event from the future"))
 	rec.ProtoReflect().SetUnknown(b)
 	return rec
