@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/connectivity"
-
 	"github.com/reprise-dev/reprise/compose/internal/svc"
 	"github.com/reprise-dev/reprise/compose/proto/platform"
 )
@@ -36,7 +33,7 @@ func NewService(o svc.Options, cfg Config, sequencerAddr string, logOut io.Write
 			return nil, nil, err
 		}
 		seq = platform.NewSequencerClient(cc)
-		s.ReadyWhen(connReady("sequencer", cc))
+		s.ReadyWhen(svc.ConnReady("sequencer", cc))
 	}
 	m, err := New(cfg, seq, s.Log)
 	if err != nil {
@@ -50,26 +47,4 @@ func NewService(o svc.Options, cfg Config, sequencerAddr string, logOut io.Write
 		s.Log.Warn("seeded fault on", "fault", "FAULT_BUY_RACE")
 	}
 	return s, m, nil
-}
-
-// connReady is a readiness check that passes once the connection to a
-// dependency is established; a service without a cheap read-only RPC (the
-// sequencer) is judged by its transport answering.
-func connReady(name string, cc *grpc.ClientConn) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for {
-			state := cc.GetState()
-			switch state {
-			case connectivity.Ready:
-				return nil
-			case connectivity.Idle:
-				cc.Connect()
-			case connectivity.TransientFailure, connectivity.Shutdown:
-				return fmt.Errorf("%s at %s: %s", name, cc.Target(), state)
-			}
-			if !cc.WaitForStateChange(ctx, state) {
-				return fmt.Errorf("%s at %s: %s: %w", name, cc.Target(), state, ctx.Err())
-			}
-		}
-	}
 }

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/connectivity"
-
 	"github.com/reprise-dev/reprise/compose/internal/svc"
 	"github.com/reprise-dev/reprise/compose/proto/platform"
 )
@@ -35,7 +32,7 @@ func NewService(o svc.Options, cfg Config, sequencerAddr string, logOut io.Write
 			return nil, nil, err
 		}
 		seq = platform.NewSequencerClient(cc)
-		s.ReadyWhen(connReady("sequencer", cc))
+		s.ReadyWhen(svc.ConnReady("sequencer", cc))
 	}
 	m, err := New(cfg, seq, s.Log)
 	if err != nil {
@@ -49,25 +46,4 @@ func NewService(o svc.Options, cfg Config, sequencerAddr string, logOut io.Write
 		s.Log.Warn("seeded fault on", "fault", "FAULT_LOST_UPDATE")
 	}
 	return s, m, nil
-}
-
-// connReady passes once the connection to a dependency is up; the
-// sequencer has no cheap read-only RPC to probe.
-func connReady(name string, cc *grpc.ClientConn) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for {
-			state := cc.GetState()
-			switch state {
-			case connectivity.Ready:
-				return nil
-			case connectivity.Idle:
-				cc.Connect()
-			case connectivity.TransientFailure, connectivity.Shutdown:
-				return fmt.Errorf("%s at %s: %s", name, cc.Target(), state)
-			}
-			if !cc.WaitForStateChange(ctx, state) {
-				return fmt.Errorf("%s at %s: %s: %w", name, cc.Target(), state, ctx.Err())
-			}
-		}
-	}
 }

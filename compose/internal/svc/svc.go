@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -286,4 +287,26 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// ConnReady is a readiness check that passes once the connection to a
+// dependency is up; it suits dependencies without a cheap read-only RPC to
+// probe (the sequencer).
+func ConnReady(name string, cc *grpc.ClientConn) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for {
+			state := cc.GetState()
+			switch state {
+			case connectivity.Ready:
+				return nil
+			case connectivity.Idle:
+				cc.Connect()
+			case connectivity.TransientFailure, connectivity.Shutdown:
+				return fmt.Errorf("%s at %s: %s", name, cc.Target(), state)
+			}
+			if !cc.WaitForStateChange(ctx, state) {
+				return fmt.Errorf("%s at %s: %s: %w", name, cc.Target(), state, ctx.Err())
+			}
+		}
+	}
 }
