@@ -1,3 +1,3 @@
 // Package protocols is the parent of the in-tree protocol codecs
-// (extension namespace "protocols"): http and grpc.
+// (extension namespace "protocols"): http, grpc and websocket.
 package protocols

@@ -2,17 +2,20 @@ package proxy
 
 import (
 	"io"
+	"math/bits"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/reprise-dev/reprise/harness/protocol"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 )
 
 // exchange is the capture state of one request while it is in flight. The
 // taps feed it from whichever goroutine reads the bodies (the handler, the
 // transport's writer, an upgrade copier); mu orders them, which is also what
-// puts gRPC messages and WebSocket frames of both directions in wire order.
+// puts gRPC messages and WebSocket frames of both directions in wire order
+// in the codec's shared Capture.
 //
 // The transport may still read the request body after the handler returns,
 // so finish seals the exchange: later reads pass through untouched.
@@ -20,6 +23,7 @@ type exchange struct {
 	p      *Proxy
 	req    *http.Request
 	id     uint64
+	codec  protocol.Codec // nil when no codec claimed the request
 	proto  rprpb.Protocol
 	conn   uint64
 	stream uint32
@@ -33,28 +37,32 @@ type exchange struct {
 	resp      *http.Response
 	status    int    // set when the proxy answered itself (502)
 	errMsg    string // the first failure seen
-	budget    int64  // bytes still capturable over the exchange's messages
-	grpc      *grpcCapture
-	ws        *wsConn
+	// For protocols whose bodies are message streams (gRPC): the messages
+	// of both directions and each direction's splitter, by rprpb.Direction.
+	msgs  *protocol.Capture
+	split [3]protocol.Splitter
+	ws    *wsConn
 }
 
 func (p *Proxy) begin(r *http.Request) *exchange {
 	x := &exchange{
-		p:      p,
-		req:    r,
-		id:     p.ids.Add(1),
-		start:  p.since(),
-		proto:  protocolOf(r),
-		budget: p.exchangeCap,
+		p:     p,
+		req:   r,
+		id:    p.ids.Add(1),
+		start: p.since(),
 	}
-	if cs, ok := r.Context().Value(connKey{}).(*connState); ok {
+	x.codec, x.proto = p.classify(r)
+	if cs := connOf(r); cs != nil {
 		x.conn = cs.id
 		if r.ProtoMajor == 2 {
 			x.stream = 2*cs.streams.Add(1) - 1
 		}
 	}
-	if x.proto == rprpb.Protocol_PROTOCOL_GRPC {
-		x.grpc = &grpcCapture{}
+	// Only gRPC has a home in the record for messages split from bodies.
+	if bs, ok := x.codec.(protocol.BodySplitter); ok && x.proto == rprpb.Protocol_PROTOCOL_GRPC {
+		x.msgs = protocol.NewCapture(p.limits)
+		x.split[rprpb.Direction_DIRECTION_REQUEST] = bs.SplitBody(x.msgs, rprpb.Direction_DIRECTION_REQUEST)
+		x.split[rprpb.Direction_DIRECTION_RESPONSE] = bs.SplitBody(x.msgs, rprpb.Direction_DIRECTION_RESPONSE)
 	}
 	return x
 }
@@ -90,26 +98,20 @@ func (x *exchange) fail(msg string) {
 	x.mu.Unlock()
 }
 
-// take reserves up to want bytes of the exchange's capture budget for one
-// message, within the per-message cap. Call with mu held.
-func (x *exchange) take(want int64) int64 {
-	n := min(want, x.p.bodyCap, x.budget)
-	if n < 0 {
-		n = 0
-	}
-	x.budget -= n
-	return n
-}
-
 // bodyTap copies the first bytes of a body as it streams through, and counts
-// all of them. For gRPC it parses messages instead of keeping the body.
+// all of them. When the codec splits bodies (gRPC) it feeds the splitter
+// instead of keeping the body.
 type bodyTap struct {
 	x   *exchange
 	rc  io.ReadCloser
 	dir rprpb.Direction
+	// declared is the body's Content-Length, or -1 when unknown. A small
+	// known length gets a buffer of its capturable size up front, which the
+	// record then keeps without a copy.
+	declared int64
 
 	// Guarded by x.mu.
-	buf       *[]byte
+	data      []byte // the captured prefix
 	size      int64
 	truncated bool
 	eof       bool
@@ -135,18 +137,16 @@ func (x *exchange) observe(t *bodyTap, b []byte, eof bool) {
 	if eof {
 		t.eof = true
 	}
-	if x.grpc != nil {
-		x.grpc.feed(x, t.dir, b, x.p.since())
+	if s := x.split[t.dir]; s != nil {
+		if len(b) > 0 {
+			s.Write(b, int64(x.p.since()))
+		}
 		return
 	}
 	if len(b) == 0 {
 		return
 	}
-	have := int64(0)
-	if t.buf != nil {
-		have = int64(len(*t.buf))
-	}
-	room := x.p.bodyCap - have
+	room := x.p.bodyCap - int64(len(t.data))
 	if room <= 0 {
 		t.truncated = true
 		return
@@ -155,49 +155,87 @@ func (x *exchange) observe(t *bodyTap, b []byte, eof bool) {
 		b = b[:room]
 		t.truncated = true
 	}
-	if t.buf == nil {
-		t.buf = getBuf()
+	if t.data == nil {
+		// A small declared length gets a buffer of its size up front; an
+		// unknown one starts small and grows.
+		want := initialBuf
+		if t.declared > 0 && t.declared <= maxPresized {
+			want = int(min(t.declared, x.p.bodyCap))
+		}
+		t.data = getBody(want)
 	}
-	*t.buf = append(*t.buf, b...)
+	t.data = append(t.data, b...)
 }
 
-// body returns what the tap captured, or nil when no body crossed it. The
-// pooled buffer goes back; the record gets an exact-size copy. Call after
-// sealing.
-func (t *bodyTap) body() *rprpb.Body {
+// body fills b with what the tap captured and returns it, or returns nil
+// when no body crossed the tap. The record takes the capture buffer as it
+// is. Call after sealing.
+func (t *bodyTap) body(b *rprpb.Body) *rprpb.Body {
 	if t.rc == nil {
 		return nil
 	}
-	b := &rprpb.Body{Size: t.size, Truncated: t.truncated}
-	if t.buf != nil {
-		if len(*t.buf) > 0 {
-			b.Data = append([]byte(nil), *t.buf...)
-		}
-		putBuf(t.buf)
-		t.buf = nil
+	b.Size, b.Truncated = t.size, t.truncated
+	if len(t.data) > 0 {
+		b.Data = t.data
+	} else {
+		t.release()
 	}
+	t.data = nil
 	return b
 }
 
-// Capture buffers are pooled: most bodies are small, and a pooled buffer
-// that grew for one large body serves the next without regrowing.
-var bufPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, 4<<10)
-	return &b
-}}
+// release returns a buffer no record took.
+func (t *bodyTap) release() {
+	putBody(t.data)
+	t.data = nil
+}
 
-// maxPooledBuf keeps a body cap raised to hundreds of MiB from pinning such
-// buffers in the pool.
-const maxPooledBuf = 4 << 20
+// Body capture buffers come from pools by power-of-two size class and go
+// to the record without a copy. Recorder's chain hands them back once the
+// record is in the file (recycleBodies); any other sink simply lets them go.
+const (
+	minBufShift = 9  // 512 B
+	maxBufShift = 16 // 64 KiB
+	initialBuf  = 4 << 10
+	// maxPresized bounds the buffer a declared length buys before its
+	// bytes arrive: a client may declare a large body and send nothing.
+	maxPresized = 1 << maxBufShift
+)
 
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+var bodyBufs [maxBufShift - minBufShift + 1]sync.Pool // of *[]byte
 
-func putBuf(b *[]byte) {
-	if cap(*b) > maxPooledBuf {
+// getBody returns an empty buffer of capacity at least n.
+func getBody(n int) []byte {
+	k := max(bits.Len(uint(n-1)), minBufShift)
+	if k > maxBufShift {
+		return make([]byte, 0, n)
+	}
+	if p, ok := bodyBufs[k-minBufShift].Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, 1<<k)
+}
+
+// putBody pools b under the largest class its capacity covers. Buffers
+// past the largest class (a body that grew towards the body cap) are left
+// to the collector rather than pinned.
+func putBody(b []byte) {
+	k := bits.Len(uint(cap(b))) - 1
+	if k < minBufShift || k > maxBufShift {
 		return
 	}
-	*b = (*b)[:0]
-	bufPool.Put(b)
+	b = b[:0]
+	bodyBufs[k-minBufShift].Put(&b)
+}
+
+// recycleBodies returns the capture buffers of a record that nothing
+// references any more.
+func recycleBodies(bufs [2][]byte) {
+	for _, b := range bufs {
+		if b != nil {
+			putBody(b)
+		}
+	}
 }
 
 // copyBuffers is ReverseProxy's copy buffer pool; without one it allocates

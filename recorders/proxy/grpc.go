@@ -1,111 +1,30 @@
 package proxy
 
 import (
-	"encoding/binary"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 )
 
-// grpcCapture splits both directions of a gRPC call into its length-prefixed
-// messages as they stream through. Guarded by the exchange's mu.
-type grpcCapture struct {
-	req, resp grpcFramer
-	msgs      []*rprpb.Message
-	overflow  bool // more messages than MaxMessages: the list is incomplete
-}
-
-// grpcFramer is an incremental parser of the gRPC wire framing: a 1-byte
-// compressed flag, a 4-byte big-endian length, then the message. Bytes may
-// arrive split anywhere.
-type grpcFramer struct {
-	hdr    [5]byte
-	hn     int            // header bytes held
-	need   int64          // message bytes still to come
-	cur    *rprpb.Message // the message being filled; nil when not listed
-	count  int            // messages seen
-	broken bool           // not gRPC framing: stop parsing this direction
-	lossy  bool           // some message was truncated or not listed
-}
-
-func (g *grpcCapture) framer(dir rprpb.Direction) *grpcFramer {
-	if dir == rprpb.Direction_DIRECTION_REQUEST {
-		return &g.req
+// grpcResult fills the call's summary from the split messages and the
+// status the client saw. Call after sealing.
+func (x *exchange) grpcResult(fullMethod string) *rprpb.Grpc {
+	out := &rprpb.Grpc{FullMethod: fullMethod}
+	if x.msgs != nil {
+		out.Messages = x.msgs.Messages()
+		out.Kind = inferKind(x.seen(rprpb.Direction_DIRECTION_REQUEST), x.seen(rprpb.Direction_DIRECTION_RESPONSE))
+	} else {
+		out.Kind = rprpb.CallKind_CALL_KIND_UNARY
 	}
-	return &g.resp
-}
-
-// feed parses b, appending each message to msgs when its prefix completes,
-// so messages of both directions are listed in the order they crossed.
-func (g *grpcCapture) feed(x *exchange, dir rprpb.Direction, b []byte, now time.Duration) {
-	f := g.framer(dir)
-	for len(b) > 0 && !f.broken {
-		if f.need == 0 && f.hn < len(f.hdr) {
-			k := copy(f.hdr[f.hn:], b)
-			f.hn += k
-			b = b[k:]
-			if f.hn < len(f.hdr) {
-				return
-			}
-			f.hn = 0
-			if f.hdr[0] > 1 {
-				// Only 0 and 1 are defined; anything else means this is
-				// not a gRPC stream, and guessing further would be noise.
-				f.broken, f.lossy = true, true
-				return
-			}
-			size := int64(binary.BigEndian.Uint32(f.hdr[1:]))
-			f.count++
-			f.need = size
-			f.cur = nil
-			if x.p.maxMessages > 0 && len(g.msgs) >= x.p.maxMessages {
-				g.overflow, f.lossy = true, true
-				continue
-			}
-			m := &rprpb.Message{Direction: dir, AtNs: int64(now), Compressed: f.hdr[0] == 1, Size: size}
-			if n := x.take(size); n > 0 {
-				m.Data = make([]byte, 0, n)
-			}
-			m.Truncated = int64(cap(m.Data)) < size
-			if m.Truncated {
-				f.lossy = true
-			}
-			g.msgs = append(g.msgs, m)
-			if size > 0 {
-				f.cur = m
-			}
-			continue
-		}
-		k := int64(len(b))
-		if k > f.need {
-			k = f.need
-		}
-		if m := f.cur; m != nil {
-			if room := int64(cap(m.Data) - len(m.Data)); room > 0 {
-				m.Data = append(m.Data, b[:min(k, room)]...)
-			}
-		}
-		f.need -= k
-		b = b[k:]
-		if f.need == 0 {
-			f.cur = nil
-		}
-	}
-}
-
-// result fills the call's summary. Call after sealing.
-func (g *grpcCapture) result(fullMethod string, resp *http.Response, respEOF bool, proxyStatus int) *rprpb.Grpc {
-	out := &rprpb.Grpc{FullMethod: fullMethod, Messages: g.msgs, Kind: inferKind(g.req.count, g.resp.count)}
 	code, msg, ok := "", "", false
-	if resp != nil {
+	if resp := x.resp; resp != nil {
 		// Trailers are complete only once the body hit EOF; a
 		// trailers-only response carries the status in its headers.
-		if respEOF {
+		if x.respTap.eof {
 			code, msg, ok = grpcStatus(resp.Trailer)
 		}
 		if !ok {
@@ -120,15 +39,31 @@ func (g *grpcCapture) result(fullMethod string, resp *http.Response, respEOF boo
 			msg = "malformed grpc-status " + strconv.Quote(code)
 		}
 		out.StatusCode, out.StatusMessage = int32(n), decodeGRPCMessage(msg)
-	case proxyStatus != 0:
-		out.StatusCode = int32(httpToGRPC(proxyStatus))
-	case resp != nil && resp.StatusCode != http.StatusOK:
-		out.StatusCode = int32(httpToGRPC(resp.StatusCode))
+	case x.status != 0:
+		out.StatusCode = int32(httpToGRPC(x.status))
+	case x.resp != nil && x.resp.StatusCode != http.StatusOK:
+		out.StatusCode = int32(httpToGRPC(x.resp.StatusCode))
 	default:
 		// No status reached the client: the call was cut short.
 		out.StatusCode = int32(codes.Unknown)
 	}
 	return out
+}
+
+// seen counts the messages one direction began, listed or not.
+func (x *exchange) seen(dir rprpb.Direction) int {
+	if s := x.split[dir]; s != nil {
+		return s.Stats().Messages
+	}
+	return 0
+}
+
+// lossy reports that one direction's messages do not hold all its bytes.
+func (x *exchange) lossy(dir rprpb.Direction) bool {
+	if s := x.split[dir]; s != nil && s.Stats().Lossy {
+		return true
+	}
+	return x.msgs != nil && x.msgs.Overflow()
 }
 
 func grpcStatus(h http.Header) (code, msg string, ok bool) {

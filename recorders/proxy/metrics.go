@@ -33,6 +33,31 @@ type metrics struct {
 	routesN   atomic.Int64
 	routesMu  sync.Mutex
 	statusStr [600]string
+
+	// series caches the label children per request path and method:
+	// resolving them through the vectors hashes every label value of every
+	// exchange, and the route template allocates for any path with an ID.
+	series  sync.Map // seriesKey -> *series
+	seriesN atomic.Int64
+}
+
+// maxCachedSeries bounds the series cache. Paths come from clients; past the
+// bound the cache starts over, so a scanner costs speed, never memory.
+const maxCachedSeries = 4096
+
+type seriesKey struct{ path, method string }
+
+// series holds the metric children of one path and method.
+type series struct {
+	route, method string
+	latency       prometheus.Observer
+	codes         atomic.Pointer[[]codeCounter] // copied on write, scanned on read
+	mu            sync.Mutex                    // serialises writers of codes
+}
+
+type codeCounter struct {
+	code string
+	c    prometheus.Counter
 }
 
 func newMetrics(p *Proxy) (*metrics, error) {
@@ -90,21 +115,66 @@ func (m *metrics) observe(x *exchange, o outcome, recorded bool, captured int64)
 	if recorded && int(o.protocol) < len(m.exchanges) {
 		m.exchanges[o.protocol].Inc()
 	}
-	m.captured.Add(float64(captured))
-	rt, method := m.route(x.req.URL.Path), methodLabel(x.req.Method)
+	if captured > 0 {
+		m.captured.Add(float64(captured))
+	}
+	s := m.seriesOf(x.req.URL.Path, methodLabel(x.req.Method))
 	if x.resp != nil && x.status == 0 {
-		m.latency.WithLabelValues(rt, method).Observe((x.firstByte - x.start).Seconds())
+		s.latency.Observe((x.firstByte - x.start).Seconds())
 	}
 	var code string
-	switch s := int(o.status); {
+	switch st := int(o.status); {
 	case o.grpc:
 		code = grpcCode(o.grpcCode)
-	case s >= 0 && s < len(m.statusStr):
-		code = m.statusStr[s]
+	case st >= 0 && st < len(m.statusStr):
+		code = m.statusStr[st]
 	default:
 		code = "other"
 	}
-	m.responses.WithLabelValues(rt, method, code).Inc()
+	m.counter(s, code).Inc()
+}
+
+func (m *metrics) seriesOf(path, method string) *series {
+	k := seriesKey{path, method}
+	if v, ok := m.series.Load(k); ok {
+		return v.(*series)
+	}
+	rt := m.route(path)
+	s := &series{route: rt, method: method, latency: m.latency.WithLabelValues(rt, method)}
+	if m.seriesN.Add(1) > maxCachedSeries {
+		m.series.Clear()
+		m.seriesN.Store(1)
+	}
+	if v, loaded := m.series.LoadOrStore(k, s); loaded {
+		return v.(*series)
+	}
+	return s
+}
+
+// counter returns the responses child of s for code.
+func (m *metrics) counter(s *series, code string) prometheus.Counter {
+	if cs := s.codes.Load(); cs != nil {
+		for _, c := range *cs {
+			if c.code == code {
+				return c.c
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cs []codeCounter
+	if p := s.codes.Load(); p != nil {
+		for _, c := range *p {
+			if c.code == code {
+				return c.c
+			}
+		}
+		cs = append(cs, *p...)
+	}
+	c := m.responses.WithLabelValues(s.route, s.method, code)
+	cs = append(cs, codeCounter{code: code, c: c})
+	s.codes.Store(&cs)
+	return c
 }
 
 // route returns the path's template, or otherRoute once too many distinct

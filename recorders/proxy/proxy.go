@@ -11,13 +11,18 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	// The proxy classifies and splits exchanges with the registered codecs;
+	// importing the in-tree ones keeps it whole whatever else is linked.
+	_ "github.com/reprise-dev/reprise/extensions/protocols/grpc"
+	_ "github.com/reprise-dev/reprise/extensions/protocols/http"
+	_ "github.com/reprise-dev/reprise/extensions/protocols/websocket"
+	"github.com/reprise-dev/reprise/harness/protocol"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/recorders/redact"
 	"github.com/reprise-dev/reprise/recorders/session"
@@ -41,6 +46,8 @@ type Proxy struct {
 	bodyCap     int64
 	exchangeCap int64
 	maxMessages int
+	limits      protocol.Limits   // the three above, for the codecs' splitters
+	codecs      protocol.Resolver // the registered codecs, taken at New
 
 	sessions    session.Chain
 	redactor    *redact.Redactor // redacts inline
@@ -92,6 +99,13 @@ func New(upstream *url.URL, s sink.Sink, opts ...Option) (*Proxy, error) {
 	}
 	if p.sessions == nil {
 		p.sessions = session.Default()
+	}
+	p.codecs = protocol.NewResolver()
+	p.limits = protocol.Limits{
+		MessageCap:  int(p.bodyCap),
+		TotalCap:    int(p.exchangeCap),
+		MaxMessages: p.maxMessages,
+		SizesOnly:   p.bodyCap == 0 || p.exchangeCap == 0,
 	}
 	if p.hider == nil {
 		p.hider = p.redactor
@@ -173,10 +187,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.inflight.Done()
 	x := p.begin(r)
 	if r.Body != nil && r.Body != http.NoBody {
-		x.reqTap = bodyTap{x: x, rc: r.Body, dir: rprpb.Direction_DIRECTION_REQUEST}
+		x.reqTap = bodyTap{x: x, rc: r.Body, dir: rprpb.Direction_DIRECTION_REQUEST, declared: r.ContentLength}
 		r.Body = &x.reqTap
 	}
-	r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x))
+	if cs := connOf(r); cs != nil && r.ProtoMajor == 1 {
+		// An HTTP/1 connection runs one handler at a time, and the hooks
+		// run on the handler's goroutine: the connection can carry the
+		// exchange, which spares a copy of the request per exchange.
+		cs.cur = x
+		defer func() { cs.cur = nil }()
+	} else {
+		r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x))
+	}
 	completed := false
 	defer func() {
 		// ReverseProxy panics with http.ErrAbortHandler when the response
@@ -192,8 +214,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type exchangeKey struct{}
 
-func exchangeFrom(ctx context.Context) *exchange {
-	x, _ := ctx.Value(exchangeKey{}).(*exchange)
+// exchangeOf finds the exchange of a request the handler passed on (the
+// outgoing request ReverseProxy derived from it shares its context).
+func exchangeOf(r *http.Request) *exchange {
+	if r.ProtoMajor == 1 {
+		if cs := connOf(r); cs != nil && cs.cur != nil {
+			return cs.cur
+		}
+	}
+	x, _ := r.Context().Value(exchangeKey{}).(*exchange)
 	return x
 }
 
@@ -204,25 +233,24 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 }
 
 func (p *Proxy) modifyResponse(resp *http.Response) error {
-	x := exchangeFrom(resp.Request.Context())
+	x := exchangeOf(resp.Request)
 	if x == nil {
 		return nil
 	}
 	x.gotResponse(resp)
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			// Frames are parsed for WebSocket without extensions; any other
-			// upgrade is only counted, but tracked all the same so that a
-			// shutdown can end it.
-			opaque := x.proto != rprpb.Protocol_PROTOCOL_WEBSOCKET || resp.Header.Get("Sec-WebSocket-Extensions") != ""
-			c := newWSConn(x, rwc, opaque)
+			// The codec splits what it can read (WebSocket frames without
+			// extensions); any other upgrade is only counted, but tracked
+			// all the same so that a shutdown can end it.
+			c := newWSConn(x, rwc, resp.Header)
 			p.upgrades.Store(c, struct{}{})
 			resp.Body = c
 		}
 		return nil
 	}
 	if resp.Body != nil && resp.Body != http.NoBody {
-		x.respTap = bodyTap{x: x, rc: resp.Body, dir: rprpb.Direction_DIRECTION_RESPONSE}
+		x.respTap = bodyTap{x: x, rc: resp.Body, dir: rprpb.Direction_DIRECTION_RESPONSE, declared: resp.ContentLength}
 		resp.Body = &x.respTap
 	}
 	return nil
@@ -234,7 +262,7 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		msg = "client: " + err.Error()
 	}
-	if x := exchangeFrom(r.Context()); x != nil {
+	if x := exchangeOf(r); x != nil {
 		x.upstreamFailed(msg)
 	}
 	p.log.Debug("proxy error", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -242,11 +270,19 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // ConnContext numbers accepted connections; set it as http.Server.ConnContext.
+// The state it attaches relies on net/http running one handler at a time
+// per HTTP/1 connection; do not share the returned context between
+// connections.
 func (p *Proxy) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, &connState{id: p.connIDs.Add(1)})
 }
 
 type connKey struct{}
+
+func connOf(r *http.Request) *connState {
+	cs, _ := r.Context().Value(connKey{}).(*connState)
+	return cs
+}
 
 // connState is what the proxy knows about one client connection.
 type connState struct {
@@ -256,24 +292,28 @@ type connState struct {
 	// ID, 2n-1: exact for clients that open streams one at a time and
 	// numbered in handler-arrival order when streams race.
 	streams atomic.Uint32
+	// cur is the exchange of the HTTP/1 handler running on the connection;
+	// only that handler's goroutine touches it.
+	cur *exchange
 }
 
 func (p *Proxy) since() time.Duration { return time.Since(p.anchor) }
 
-// protocolOf classifies a request by what the client spoke.
-func protocolOf(r *http.Request) rprpb.Protocol {
-	switch {
-	case r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") &&
-		!strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc-web"):
-		return rprpb.Protocol_PROTOCOL_GRPC
-	case r.ProtoMajor == 2 && r.TLS != nil:
-		return rprpb.Protocol_PROTOCOL_H2
-	case r.ProtoMajor == 2:
-		return rprpb.Protocol_PROTOCOL_H2C
-	case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
-		return rprpb.Protocol_PROTOCOL_WEBSOCKET
+// classify finds the codec that claims the request and the recording's name
+// for its protocol.
+func (p *Proxy) classify(r *http.Request) (protocol.Codec, rprpb.Protocol) {
+	info := protocol.RequestInfo{ProtoMajor: r.ProtoMajor, TLS: r.TLS != nil, Header: r.Header}
+	if c := p.codecs.Resolve(info); c != nil {
+		return c, c.Protocol(info)
 	}
-	return rprpb.Protocol_PROTOCOL_HTTP1
+	// No codec at all (an empty registry): name the HTTP version.
+	switch {
+	case r.ProtoMajor < 2:
+		return nil, rprpb.Protocol_PROTOCOL_HTTP1
+	case r.TLS != nil:
+		return nil, rprpb.Protocol_PROTOCOL_H2
+	}
+	return nil, rprpb.Protocol_PROTOCOL_H2C
 }
 
 // Wait blocks until every handler, upgraded connections included, has

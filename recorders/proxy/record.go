@@ -21,86 +21,118 @@ func (p *Proxy) finish(x *exchange) {
 	if x.ws != nil {
 		p.upgrades.Delete(x.ws)
 	}
-	ex := x.build(end)
-	p.emit(ex, x)
+	p.emit(x.build(end), x)
 }
 
 // build turns the sealed capture into a record. Nothing writes to x after
-// sealing, so no lock is needed.
-func (x *exchange) build(end time.Duration) *rprpb.Exchange {
+// sealing, so no lock is needed. The record's messages come from one
+// allocation (recordParts), and its header lists share the live requests'
+// value slices: the exchange is over, nothing writes to those maps any more,
+// and the redactor never modifies a value slice in place.
+func (x *exchange) build(end time.Duration) *rprpb.Record {
 	r := x.req
-	ex := &rprpb.Exchange{
-		Id:           x.id,
-		ConnectionId: x.conn,
-		StreamId:     x.stream,
-		Protocol:     x.proto,
-		ClientAddr:   r.RemoteAddr,
-		StartNs:      int64(x.start),
-		FirstByteNs:  int64(x.firstByte),
-		EndNs:        int64(end),
-		Error:        x.errMsg,
-	}
+	a := new(recordParts)
+	ex := &a.ex
+	a.kind.Exchange = ex
+	a.rec.Kind = &a.kind
+	ex.Id = x.id
+	ex.ConnectionId = x.conn
+	ex.StreamId = x.stream
+	ex.Protocol = x.proto
+	ex.ClientAddr = r.RemoteAddr
+	ex.StartNs = int64(x.start)
+	ex.FirstByteNs = int64(x.firstByte)
+	ex.EndNs = int64(end)
+	ex.Error = x.errMsg
 	if x.firstByte == 0 {
 		// No response came back at all (the client gave up first).
 		ex.FirstByteNs = int64(end)
 	}
-	scheme := "http"
+
+	answered := x.resp != nil && x.status == 0
+	var hs headerSlab
+	n := len(r.Header)
+	if x.reqTap.eof {
+		n += len(r.Trailer)
+	}
+	if answered {
+		n += len(x.resp.Header)
+		if x.respTap.eof {
+			n += len(x.resp.Trailer)
+		}
+	}
+	hs.grow(n)
+
+	req := &a.req
+	req.Method = r.Method
+	req.Scheme = "http"
 	if r.TLS != nil {
-		scheme = "https"
+		req.Scheme = "https"
 	}
-	req := &rprpb.Request{
-		Method:   r.Method,
-		Scheme:   scheme,
-		Host:     r.Host,
-		Path:     r.URL.EscapedPath(),
-		RawQuery: r.URL.RawQuery,
-		Proto:    r.Proto,
-		Headers:  headers(r.Header),
-		Body:     x.reqTap.body(),
-	}
+	req.Host = r.Host
+	req.Path = r.URL.EscapedPath()
+	req.RawQuery = r.URL.RawQuery
+	req.Proto = r.Proto
+	req.Headers = hs.list(r.Header)
+	req.Body = x.reqTap.body(&a.bodies[0])
 	if x.reqTap.eof {
 		// The server fills Trailer only once the body hit EOF.
-		req.Trailers = headers(r.Trailer)
+		req.Trailers = hs.list(r.Trailer)
 	}
 	ex.Request = req
 
-	resp := &rprpb.Response{Status: int32(x.status), Proto: r.Proto}
-	if x.resp != nil && x.status == 0 {
+	resp := &a.resp
+	resp.Status = int32(x.status)
+	resp.Proto = r.Proto
+	if answered {
 		resp.Status = int32(x.resp.StatusCode)
-		resp.Headers = headers(x.resp.Header)
-		resp.Body = x.respTap.body()
+		resp.Headers = hs.list(x.resp.Header)
+		resp.Body = x.respTap.body(&a.bodies[1])
 		if x.respTap.eof {
-			resp.Trailers = headers(x.resp.Trailer)
+			resp.Trailers = hs.list(x.resp.Trailer)
 		}
 	} else {
-		x.respTap.body() // return its buffer
+		x.respTap.release()
 	}
 	ex.Response = resp
 
 	switch {
-	case x.grpc != nil:
-		g := x.grpc
-		ex.Grpc = g.result(r.URL.Path, x.resp, x.respTap.eof, x.status)
-		// The messages hold the bytes; the bodies keep only sizes, so
-		// nothing is stored twice.
-		req.Body = sizeOnly(req.Body, g.req.lossy || g.overflow)
-		resp.Body = sizeOnly(resp.Body, g.resp.lossy || g.overflow)
+	case x.proto == rprpb.Protocol_PROTOCOL_GRPC:
+		ex.Grpc = x.grpcResult(r.URL.Path)
+		if x.msgs != nil {
+			// The messages hold the bytes; the bodies keep only sizes, so
+			// nothing is stored twice.
+			req.Body = sizeOnly(req.Body, x.lossy(rprpb.Direction_DIRECTION_REQUEST))
+			resp.Body = sizeOnly(resp.Body, x.lossy(rprpb.Direction_DIRECTION_RESPONSE))
+		}
 	case x.ws != nil:
 		ex.Websocket = x.ws.result()
 	}
-	return ex
+	return &a.rec
+}
+
+// recordParts is every message of a plain HTTP record, allocated at once.
+type recordParts struct {
+	rec    rprpb.Record
+	kind   rprpb.Record_Exchange
+	ex     rprpb.Exchange
+	req    rprpb.Request
+	resp   rprpb.Response
+	bodies [2]rprpb.Body
 }
 
 func sizeOnly(b *rprpb.Body, lossy bool) *rprpb.Body {
 	if b == nil {
 		return nil
 	}
-	return &rprpb.Body{Size: b.Size, Truncated: lossy}
+	b.Data, b.Truncated = nil, lossy
+	return b
 }
 
 // emit stamps the session, redacts when the proxy was asked to, writes the
 // record and counts it.
-func (p *Proxy) emit(ex *rprpb.Exchange, x *exchange) {
+func (p *Proxy) emit(rec *rprpb.Record, x *exchange) {
+	ex := rec.GetExchange()
 	p.sessionOf(ex, x)
 	if p.redactor != nil {
 		p.redactor.Exchange(ex)
@@ -110,7 +142,7 @@ func (p *Proxy) emit(ex *rprpb.Exchange, x *exchange) {
 	// The sink owns the record once it accepts it (the queue's consumer
 	// redacts it concurrently), so take what the metrics need first.
 	outcome := outcomeOf(ex)
-	err := p.sink.Write(context.Background(), &rprpb.Record{Kind: &rprpb.Record_Exchange{Exchange: ex}})
+	err := p.sink.Write(context.Background(), rec)
 	switch {
 	case err == nil:
 		p.recorded.Add(1)
@@ -152,28 +184,61 @@ func capturedBytes(ex *rprpb.Exchange) int64 {
 	return n
 }
 
-// headers converts a header map to the record's sorted list. The values are
-// copied into one backing array, so the record shares nothing with the live
-// request.
-func headers(h http.Header) []*rprpb.Header {
-	if len(h) == 0 {
+// smallHeaders is the most headers list sorts by insertion; a client may
+// send thousands, and those get an O(n log n) sort.
+const smallHeaders = 24
+
+// headerSlab hands out the header lists of one record from a single
+// allocation of Header messages and one of pointers to them.
+type headerSlab struct {
+	hs  []rprpb.Header
+	ptr []*rprpb.Header
+}
+
+func (s *headerSlab) grow(n int) {
+	if n > 0 {
+		s.hs = make([]rprpb.Header, n)
+		s.ptr = make([]*rprpb.Header, n)
+	}
+}
+
+// list converts a header map to the record's list, sorted by name. The value
+// slices are shared with h, which the caller must no longer modify.
+func (s *headerSlab) list(h http.Header) []*rprpb.Header {
+	n := len(h)
+	if n == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(h))
-	nv := 0
-	for k, v := range h {
-		names = append(names, k)
-		nv += len(v)
+	if n > len(s.hs) {
+		s.grow(n) // the map grew since it was counted; cannot happen once sealed
 	}
-	slices.Sort(names)
-	vals := make([]string, 0, nv)
-	hs := make([]rprpb.Header, len(names))
-	out := make([]*rprpb.Header, len(names))
-	for i, k := range names {
-		s := len(vals)
-		vals = append(vals, h[k]...)
-		hs[i].Name = k
-		hs[i].Values = vals[s:len(vals):len(vals)]
+	hs, out := s.hs[:n:n], s.ptr[:n:n]
+	s.hs, s.ptr = s.hs[n:], s.ptr[n:]
+	if n > smallHeaders {
+		// Many headers: sort the names, then fill in that order.
+		names := make([]string, 0, n)
+		for k := range h {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for i, k := range names {
+			hs[i].Name, hs[i].Values = k, h[k]
+		}
+	} else {
+		i := 0
+		for k, v := range h {
+			hs[i].Name, hs[i].Values = k, v
+			i++
+		}
+		// Insertion sort of a few headers in place spares a slice of names.
+		for i := 1; i < n; i++ {
+			for j := i; j > 0 && hs[j].Name < hs[j-1].Name; j-- {
+				hs[j].Name, hs[j-1].Name = hs[j-1].Name, hs[j].Name
+				hs[j].Values, hs[j-1].Values = hs[j-1].Values, hs[j].Values
+			}
+		}
+	}
+	for i := range hs {
 		out[i] = &hs[i]
 	}
 	return out

@@ -152,7 +152,9 @@ func (r *Recorder) Start(ctx context.Context) (err error) {
 	}
 	closers = append(closers, func() { w.Close(); os.Remove(cfg.Out) })
 
-	q := sink.NewQueue(RedactSink(red, sink.File{W: w}),
+	// The file copies each record into its block, so once written a
+	// record's capture buffers can serve the next exchanges.
+	q := sink.NewQueue(redactSink{r: red, next: sink.File{W: w}, recycle: true},
 		sink.Capacity(cfg.queueSize()),
 		sink.FlushInterval(cfg.flushInterval()),
 		sink.SyncInterval(cfg.fsyncInterval()),
@@ -395,11 +397,26 @@ func RedactSink(r *redact.Redactor, next sink.Sink) sink.Sink {
 type redactSink struct {
 	r    *redact.Redactor
 	next sink.Sink
+	// recycle hands the record's body capture buffers back to the proxy
+	// after next.Write: only for a next that keeps nothing of the record,
+	// fed only by this package's Proxy.
+	recycle bool
 }
 
 func (s redactSink) Write(ctx context.Context, rec *rprpb.Record) error {
-	s.r.Exchange(rec.GetExchange())
-	return s.next.Write(ctx, rec)
+	ex := rec.GetExchange()
+	var bufs [2][]byte
+	if s.recycle {
+		// Taken before redaction, which may put other slices in their
+		// place.
+		bufs = [2][]byte{ex.GetRequest().GetBody().GetData(), ex.GetResponse().GetBody().GetData()}
+	}
+	s.r.Exchange(ex)
+	err := s.next.Write(ctx, rec)
+	if s.recycle {
+		recycleBodies(bufs)
+	}
+	return err
 }
 
 func (s redactSink) Flush() error {

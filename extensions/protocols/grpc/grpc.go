@@ -1,7 +1,3 @@
-// Package grpc is the protocols.grpc codec: it recognises gRPC calls by
-// content type and splits their bodies into length-prefixed messages, keeping
-// each message's arrival time, so that streams of every call kind are
-// recorded message by message and can be replayed with their timing.
 package grpc
 
 import (
@@ -44,9 +40,16 @@ func (Codec) Match(req protocol.RequestInfo) bool {
 // Priority puts gRPC before plain HTTP.
 func (Codec) Priority() int { return 100 }
 
-// NewSplitter returns a length-prefixed message splitter.
-func (Codec) NewSplitter(dir rprpb.Direction, l protocol.Limits) protocol.Splitter {
-	return &Splitter{dir: dir, limits: l}
+// NewSplitter returns a length-prefixed message splitter for a body on its
+// own.
+func (c Codec) NewSplitter(dir rprpb.Direction, l protocol.Limits) protocol.Splitter {
+	return c.SplitBody(protocol.NewCapture(l), dir)
+}
+
+// SplitBody returns the splitter of one direction of a live call; both
+// directions list their messages in c, in wire order.
+func (Codec) SplitBody(c *protocol.Capture, dir rprpb.Direction) protocol.Splitter {
+	return &Splitter{dir: dir, c: c}
 }
 
 // Join frames the messages with the 5-byte gRPC prefix.
@@ -68,89 +71,100 @@ func (Codec) Join(msgs []*rprpb.Message) []byte {
 	return out
 }
 
-// Splitter cuts a gRPC body into messages as bytes arrive. Each message is
-// stamped with the time its first byte arrived.
+// Splitter cuts a gRPC body into messages as bytes arrive: a 1-byte
+// compressed flag, a 4-byte big-endian length, then the message, split
+// anywhere. A message is listed, stamped with the time of the write that
+// completed its prefix, as soon as its prefix is in. A flag other than 0 or
+// 1 means the stream is not gRPC framing: the splitter stops there rather
+// than guess.
 type Splitter struct {
-	dir    rprpb.Direction
-	limits protocol.Limits
-	msgs   []*rprpb.Message
-	kept   int // message bytes kept over the whole body
+	dir rprpb.Direction
+	c   *protocol.Capture
 
-	hdr     [5]byte
-	hdrN    int
-	cur     *rprpb.Message
-	remain  uint32 // bytes of the current message still to come
-	partial bool
+	hdr    [5]byte
+	hdrN   int
+	cur    *rprpb.Message // the message filling; nil when not listed
+	keep   int64          // bytes of cur that may be kept
+	size   int64          // the current message's size
+	remain int64          // bytes of the current message still to come
+	inMsg  bool           // between a complete prefix and the message's end
+	stats  protocol.SplitStats
 }
 
 // Write consumes p, seen at atNs.
 func (s *Splitter) Write(p []byte, atNs int64) {
-	for len(p) > 0 {
-		if s.cur == nil {
+	for len(p) > 0 && !s.stats.Broken {
+		if !s.inMsg {
 			k := copy(s.hdr[s.hdrN:], p)
-			if s.hdrN == 0 {
-				s.partial = true
-			}
 			s.hdrN += k
 			p = p[k:]
-			if s.hdrN < 5 {
-				continue
+			if s.hdrN < len(s.hdr) {
+				return
 			}
-			size := binary.BigEndian.Uint32(s.hdr[1:])
-			s.cur = &rprpb.Message{Direction: s.dir, AtNs: atNs, Compressed: s.hdr[0]&1 == 1, Size: int64(size)}
-			s.remain = size
 			s.hdrN = 0
-			if size == 0 {
-				s.finish()
-				continue
-			}
+			s.begin(atNs)
+			continue
 		}
-		take := min(uint32(len(p)), s.remain)
-		room := s.room()
-		if keep := min(int(take), room); keep > 0 {
-			s.cur.Data = append(s.cur.Data, p[:keep]...)
-			s.kept += keep
-		}
-		if int(take) > room {
-			s.cur.Truncated = true
+		take := min(int64(len(p)), s.remain)
+		if s.cur != nil {
+			protocol.Keep(s.cur, s.keep, p[:take])
 		}
 		s.remain -= take
 		p = p[take:]
 		if s.remain == 0 {
-			s.finish()
+			s.cur, s.inMsg = nil, false
 		}
 	}
 }
 
-func (s *Splitter) room() int {
-	room := int(^uint(0) >> 1)
-	if s.limits.MessageCap > 0 {
-		room = s.limits.MessageCap - len(s.cur.Data)
+// begin decodes a complete prefix and lists its message.
+func (s *Splitter) begin(atNs int64) {
+	if s.hdr[0] > 1 {
+		// Only 0 and 1 are defined.
+		s.stats.Broken, s.stats.Lossy = true, true
+		return
 	}
-	if s.limits.TotalCap > 0 {
-		room = min(room, s.limits.TotalCap-s.kept)
+	size := int64(binary.BigEndian.Uint32(s.hdr[1:]))
+	s.stats.Messages++
+	m := &rprpb.Message{Direction: s.dir, AtNs: atNs, Compressed: s.hdr[0] == 1, Size: size}
+	s.keep = s.c.Begin(m)
+	switch {
+	case s.keep < 0:
+		s.cur, s.stats.Lossy = nil, true
+	case m.Truncated:
+		s.cur, s.stats.Lossy = m, true
+	default:
+		s.cur = m
 	}
-	return max(room, 0)
+	s.size, s.remain, s.inMsg = size, size, size > 0
+	if !s.inMsg {
+		s.cur = nil
+	}
 }
 
-func (s *Splitter) finish() {
-	s.msgs = append(s.msgs, s.cur)
-	s.cur = nil
-	s.partial = false
-}
+// Messages returns the messages listed so far (both directions' when the
+// capture is shared).
+func (s *Splitter) Messages() []*rprpb.Message { return s.c.Messages() }
 
-// Messages returns the complete messages so far.
-func (s *Splitter) Messages() []*rprpb.Message { return s.msgs }
+// Stats says what this direction has seen.
+func (s *Splitter) Stats() protocol.SplitStats { return s.stats }
 
-// Close reports a body that ended inside a message.
+// Close reports a body that ended inside a message or that was not gRPC
+// framing.
 func (s *Splitter) Close() error {
-	if s.partial {
-		if s.cur != nil {
-			return fmt.Errorf("grpc: body ended inside a message: %d of %d bytes", s.cur.Size-int64(s.remain), s.cur.Size)
-		}
+	switch {
+	case s.stats.Broken:
+		return fmt.Errorf("grpc: not gRPC framing: compressed flag %d", s.hdr[0])
+	case s.inMsg:
+		return fmt.Errorf("grpc: body ended inside a message: %d of %d bytes", s.size-s.remain, s.size)
+	case s.hdrN > 0:
 		return fmt.Errorf("grpc: body ended inside a message prefix: %d of 5 bytes", s.hdrN)
 	}
 	return nil
 }
 
-var _ protocol.Codec = Codec{}
+var (
+	_ protocol.Codec        = Codec{}
+	_ protocol.BodySplitter = Codec{}
+	_ protocol.Splitter     = (*Splitter)(nil)
+)

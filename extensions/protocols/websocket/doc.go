@@ -1,0 +1,6 @@
+// Package websocket is the protocols.websocket codec: it recognises
+// WebSocket upgrades (RFC 6455) and splits the upgraded connection into
+// frames, unmasking client payloads and keeping each frame's opcode and
+// arrival time, so that a connection is recorded as one exchange, frame by
+// frame.
+package websocket
