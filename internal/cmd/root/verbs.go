@@ -6,6 +6,7 @@ import (
 	"github.com/reprise-dev/reprise/internal/cmd/importcmd"
 	"github.com/reprise-dev/reprise/internal/cmd/inspect"
 	"github.com/reprise-dev/reprise/internal/cmd/record"
+	"github.com/reprise-dev/reprise/internal/cmd/replay"
 	"github.com/reprise-dev/reprise/internal/cmd/stack"
 	"github.com/reprise-dev/reprise/internal/cmd/testers"
 )
@@ -20,5 +21,6 @@ func init() {
 		demo.NewCmdDemo,
 		testers.NewCmdTesters,
 		stack.NewCmdStack,
+		replay.NewCmdReplay,
 	)
 }

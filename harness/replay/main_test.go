@@ -1,0 +1,13 @@
+package replay
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// httptest servers close their own conns; idle keep-alive reads of a
+	// closed server's client may linger for a moment.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+}

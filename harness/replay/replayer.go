@@ -1,0 +1,340 @@
+package replay
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
+	"github.com/reprise-dev/reprise/harness/replay/plan"
+)
+
+// Sentinel errors.
+var (
+	ErrBadOption = errors.New("replay: bad option")
+	// ErrMissingExchange: the plan names an exchange the source lacks.
+	ErrMissingExchange = errors.New("replay: exchange missing from source")
+)
+
+// Run-directory file names.
+const (
+	ResultsFile = "results.rpr"
+	SummaryFile = "summary.json"
+	PlanFile    = "plan.json"
+)
+
+// Exchanges are the recorded exchanges a plan replays, by exchange id.
+type Exchanges map[uint64]*rprpb.Exchange
+
+// Replayer drives one schedule against one target, once.
+type Replayer struct {
+	sched  *plan.Schedule
+	plan   *plan.Plan
+	src    Exchanges
+	target *url.URL
+	cfg    config
+	drv    *httpDriver
+
+	produces [][]int // node → correlations whose source it is
+	uses     [][]use // node → the correlated values it sends
+	live     []atomic.Pointer[string]
+
+	inFlight atomic.Int64
+	mu       sync.Mutex // guards col for Progress
+	col      *collector
+	t0       time.Time
+	ran      atomic.Bool
+
+	// beforeSend is a test hook that stands for a slow generator.
+	beforeSend func(node int)
+}
+
+// New prepares a replay. Every planned exchange must be in src.
+func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Replayer, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if target == nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+		return nil, fmt.Errorf("%w: target %v: want http(s)://host[:port]", ErrBadOption, target)
+	}
+	p := s.Plan()
+	r := &Replayer{sched: s, plan: p, src: src, target: target, cfg: cfg,
+		drv:      newHTTPDriver(target, cfg.timeout, cfg.tls),
+		produces: make([][]int, len(p.Nodes)), uses: make([][]use, len(p.Nodes)),
+		live: make([]atomic.Pointer[string], len(p.Correlations)), col: newCollector()}
+	for i, n := range p.Nodes {
+		if src[n.ID] == nil {
+			return nil, fmt.Errorf("%w: node %d, exchange %d", ErrMissingExchange, i, n.ID)
+		}
+	}
+	for ci, c := range p.Correlations {
+		r.produces[c.Source.Node] = append(r.produces[c.Source.Node], ci)
+		for _, u := range c.Uses {
+			r.uses[u.Node] = append(r.uses[u.Node], use{corr: ci, at: u.At})
+		}
+	}
+	r.col.sum.Requests.Planned = len(p.Nodes)
+	r.col.sum.Correlations.Found = len(p.Correlations)
+	r.col.sum.Target = target.String()
+	r.col.sum.Mode = s.Mode().String()
+	r.col.sum.Speed = s.Speed()
+	return r, nil
+}
+
+// Run replays a schedule against target; see Replayer.Run.
+func Run(ctx context.Context, s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (Summary, error) {
+	r, err := New(s, src, target, opts...)
+	if err != nil {
+		return Summary{}, err
+	}
+	return r.Run(ctx)
+}
+
+// Run replays the schedule once. It is an open model: each request goes out
+// at its intended time in its own goroutine, however many are in flight;
+// when the generator falls behind, requests go out late and the lag is
+// measured. Cancelling ctx ends the run: in-flight requests are aborted and
+// the requests never sent are counted as dropped. The Summary is returned
+// (and written) even then; the error reports only I/O trouble or misuse.
+func (r *Replayer) Run(ctx context.Context) (Summary, error) {
+	if r.ran.Swap(true) {
+		return Summary{}, fmt.Errorf("%w: Run called twice", ErrBadOption)
+	}
+	if err := r.prepareRunDir(); err != nil {
+		return Summary{}, err
+	}
+	for _, n := range r.plan.Nodes {
+		r.drv.expect(connKey{n.Session, n.Connection})
+	}
+	// The clock starts after the preparation, so that writing plan.json
+	// does not count as generator lag.
+	r.mu.Lock()
+	r.t0 = time.Now()
+	r.col.sum.StartedAt = r.t0.UTC()
+	r.mu.Unlock()
+	sink, err := r.createResults()
+	if err != nil {
+		return Summary{}, err
+	}
+	results := make(chan *rprpb.Result, 1024)
+	var sinkErr error
+	sinkDone := make(chan struct{})
+	go func() { // the single writer of results.rpr and owner of the figures
+		defer close(sinkDone)
+		for res := range results {
+			r.mu.Lock()
+			r.col.add(res)
+			r.mu.Unlock()
+			if sink != nil && sinkErr == nil {
+				sinkErr = sink.Write(&rprpb.Record{Kind: &rprpb.Record_Result{Result: res}})
+			}
+		}
+	}()
+
+	sent := r.dispatch(ctx, results)
+	for i, n := range r.plan.Nodes {
+		if !sent[i] {
+			results <- &rprpb.Result{ExchangeId: n.ID, Session: n.Session, Method: n.Method, Route: n.Route,
+				IntendedNs: int64(r.sched.Base(i)), GrpcStatus: -1, Dropped: true}
+		}
+	}
+	close(results)
+	<-sinkDone
+	r.drv.close()
+
+	r.mu.Lock()
+	sum := r.col.finish()
+	r.mu.Unlock()
+	if sink != nil {
+		if err := sink.Close(); err != nil && sinkErr == nil {
+			sinkErr = err
+		}
+		if sinkErr != nil {
+			return sum, fmt.Errorf("replay: write %s: %w", ResultsFile, sinkErr)
+		}
+		if err := writeJSONFile(filepath.Join(r.cfg.outDir, SummaryFile), sum.WriteJSON); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+func (r *Replayer) prepareRunDir() error {
+	if r.cfg.outDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(r.cfg.outDir, 0o755); err != nil {
+		return fmt.Errorf("replay: run directory: %w", err)
+	}
+	return writeJSONFile(filepath.Join(r.cfg.outDir, PlanFile), r.sched.WriteDryRunJSON)
+}
+
+func (r *Replayer) createResults() (*recording.Writer, error) {
+	if r.cfg.outDir == "" {
+		return nil, nil
+	}
+	hdr := &rprpb.FileHeader{
+		FormatVersion:   recording.FormatVersion,
+		CreatedUnixNano: r.t0.UnixNano(),
+		Recorder:        "reprise replay",
+		RecorderConfig: map[string]string{"target": r.target.String(), "mode": r.sched.Mode().String(),
+			"speed": strconv.FormatFloat(r.sched.Speed(), 'g', -1, 64)},
+		Clock: &rprpb.Clock{Source: "monotonic", AnchorUnixNano: r.t0.UnixNano()},
+	}
+	w, err := recording.Create(filepath.Join(r.cfg.outDir, ResultsFile), hdr)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	return w, nil
+}
+
+func writeJSONFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("replay: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("replay: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// dueHeap orders due requests by intended time.
+type dueHeap []plan.Due
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if h[i].At != h[j].At {
+		return h[i].At < h[j].At
+	}
+	return h[i].Node < h[j].Node
+}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(plan.Due)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// dispatch fires every request at its intended time and returns which
+// nodes were sent (or answered as unsupported) when the run ended. A
+// completion that makes a successor due right away fires it itself, which
+// saves the dispatcher's wake-up from the generator lag of causal chains.
+func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) []bool {
+	run, first := r.sched.NewRun()
+	reqCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex // guards h, sent and stopped
+		h       = dueHeap(first)
+		sent    = make([]bool, len(r.plan.Nodes))
+		stopped bool
+		wg      sync.WaitGroup
+		wake    = make(chan struct{}, 1)
+	)
+	heap.Init(&h)
+	var fire func(d plan.Due)
+	// complete is called by every request goroutine when its node is done.
+	complete := func(d plan.Due, res *rprpb.Result) {
+		done := time.Since(r.t0)
+		if res.GetDoneNs() > 0 {
+			done = time.Duration(res.GetDoneNs())
+		}
+		due, _ := run.Done(d.Node, done) // each node is sent once
+		results <- res
+		now := time.Since(r.t0)
+		mu.Lock()
+		var direct []plan.Due
+		for _, x := range due {
+			if x.At <= now && !stopped && ctx.Err() == nil {
+				sent[x.Node] = true
+				direct = append(direct, x)
+			} else {
+				heap.Push(&h, x)
+			}
+		}
+		mu.Unlock()
+		for _, x := range direct {
+			fire(x)
+		}
+		// Always wake the dispatcher: a completion that releases nothing
+		// may still be the last one.
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	fire = func(d plan.Due) { // the caller marked d sent
+		r.inFlight.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := r.do(reqCtx, d)
+			r.inFlight.Add(-1)
+			complete(d, res)
+		}()
+	}
+	defer func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		cancel()
+		wg.Wait()
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		mu.Lock()
+		if h.Len() == 0 {
+			mu.Unlock()
+			if run.Remaining() == 0 {
+				return sent
+			}
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return sent
+			}
+			continue
+		}
+		next := h[0]
+		if wait := next.At - time.Since(r.t0); wait > 0 {
+			mu.Unlock()
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-wake:
+			case <-ctx.Done():
+				return sent
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			mu.Unlock()
+			return sent
+		}
+		heap.Pop(&h)
+		sent[next.Node] = true
+		mu.Unlock()
+		fire(next)
+	}
+}

@@ -1,0 +1,318 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
+	"github.com/reprise-dev/reprise/harness/replay/plan"
+)
+
+func readResults(t *testing.T, dir string) []*rprpb.Result {
+	t.Helper()
+	rd, err := recording.Open(filepath.Join(dir, ResultsFile))
+	require.NoError(t, err)
+	defer rd.Close()
+	assert.Equal(t, "reprise replay", rd.Header().GetRecorder())
+	var out []*rprpb.Result
+	for rec, err := range rd.All() {
+		require.NoError(t, err)
+		require.NotNil(t, rec.GetResult(), "every record of results.rpr is a Result")
+		out = append(out, rec.GetResult())
+	}
+	return out
+}
+
+func TestIntendedOffsetsHonoured(t *testing.T) {
+	target, _ := server(t, ok)
+	var exs []ex
+	for i := range 5 {
+		exs = append(exs, ex{id: uint64(i + 1), session: "s" + string(rune('a'+i)), conn: uint64(i + 1),
+			path: "/v1/ping", startMs: int64(i) * 60, endMs: int64(i)*60 + 1})
+	}
+	s, src := fixture(t, plan.Recorded, exs...)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	assert.Equal(t, 5, sum.Requests.Sent)
+	res := resultsByID(t, dir)
+	require.Len(t, res, 5)
+	for i := range 5 {
+		r := res[uint64(i+1)]
+		assert.Equal(t, int64(i)*60*int64(time.Millisecond), r.GetIntendedNs(), "intended = recorded offset")
+		lag := time.Duration(r.GetSentNs() - r.GetIntendedNs())
+		// Loose bound: a shared 2-core machine under -race; the point is
+		// that request 5 is not sent at t=0.
+		assert.GreaterOrEqual(t, lag, time.Duration(0), "never sent early")
+		assert.Less(t, lag, 50*time.Millisecond, "request %d sent on time, not with its neighbour", i+1)
+		assert.Equal(t, int32(200), r.GetStatus())
+		assert.GreaterOrEqual(t, r.GetFirstByteNs(), r.GetSentNs())
+		assert.GreaterOrEqual(t, r.GetDoneNs(), r.GetFirstByteNs())
+	}
+	var got Summary
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.Equal(t, 5, got.Requests.Planned)
+	require.Len(t, got.Routes, 1)
+	assert.Equal(t, 5, got.Routes[0].Count)
+	_, err = os.Stat(filepath.Join(dir, PlanFile))
+	assert.NoError(t, err)
+}
+
+func TestSlowGeneratorCountedLate(t *testing.T) {
+	target, _ := server(t, ok)
+	s, src := fixture(t, plan.Recorded,
+		ex{id: 1, session: "a", path: "/a", startMs: 0, endMs: 1},
+		ex{id: 2, session: "b", path: "/b", startMs: 1, endMs: 2},
+	)
+	r, err := New(s, src, target)
+	require.NoError(t, err)
+	r.beforeSend = func(node int) {
+		if node == 1 {
+			time.Sleep(120 * time.Millisecond) // the generator itself is slow, not a sync point
+		}
+	}
+	sum, err := r.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Requests.Sent)
+	assert.Equal(t, 1, sum.Requests.Late)
+	assert.False(t, sum.Valid)
+	assert.Contains(t, sum.Reason, "generator lag p99")
+	assert.Greater(t, sum.Lag.Max, 100.0)
+}
+
+func TestCancelDropsUnsent(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/first" {
+			cancel() // the run ends while the second request is still minutes away
+		}
+		ok(w, r)
+	})
+	s, src := fixture(t, plan.Recorded,
+		ex{id: 1, session: "a", path: "/first", startMs: 0, endMs: 1},
+		ex{id: 2, session: "b", path: "/later", startMs: 600_000, endMs: 600_001},
+		ex{id: 3, session: "c", path: "/later", startMs: 600_000, endMs: 600_001},
+	)
+	dir := t.TempDir()
+	sum, err := Run(ctx, s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Requests.Dropped)
+	assert.False(t, sum.Valid)
+	assert.Contains(t, sum.Reason, "dropped")
+	res := resultsByID(t, dir)
+	require.Len(t, res, 3, "dropped requests still get a Result")
+	assert.True(t, res[2].GetDropped())
+	assert.True(t, res[3].GetDropped())
+	assert.False(t, res[1].GetDropped())
+}
+
+const recTok = "rpr-redacted-5094d910adf803221e294311"
+
+func TestSubstitutesLiveValues(t *testing.T) {
+	const liveTok, liveOrder = "live-token-42abcdef", "ord-live-987654"
+	var bad atomic.Int32
+	target, sn := server(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v1/login":
+			_, _ = w.Write([]byte(`{"token":"` + liveTok + `","n":1}`))
+		case r.URL.Path == "/v1/orders" && r.Method == "POST":
+			if r.Header.Get("Authorization") != "Bearer "+liveTok {
+				bad.Add(1)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Location", "/v1/orders/"+liveOrder)
+			_, _ = w.Write([]byte(`{"order":{"id":"` + liveOrder + `"}}`))
+		case r.URL.Path == "/v1/orders/"+liveOrder:
+			if r.Header.Get("Authorization") != "Bearer "+liveTok || r.URL.Query().Get("ref") != liveOrder {
+				bad.Add(1)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			ok(w, r)
+		default:
+			bad.Add(1)
+			http.NotFound(w, r)
+		}
+	})
+	s, src := fixture(t, plan.Causal,
+		ex{id: 1, session: "u", conn: 1, method: "POST", path: "/v1/login", startMs: 0, endMs: 5,
+			respBody: `{"token":"` + recTok + `","n":1}`},
+		ex{id: 2, session: "u", conn: 1, method: "POST", path: "/v1/orders", startMs: 10, endMs: 15,
+			reqHeaders:  [][2]string{{"Authorization", "Bearer " + recTok}},
+			respHeaders: [][2]string{{"Location", "/v1/orders/ord-rec-123456"}},
+			respBody:    `{"order":{"id":"ord-rec-123456"}}`},
+		ex{id: 3, session: "u", conn: 1, path: "/v1/orders/ord-rec-123456", query: "ref=ord-rec-123456", startMs: 20, endMs: 25,
+			reqHeaders: [][2]string{{"Authorization", "Bearer " + recTok}}},
+	)
+	require.NotEmpty(t, s.Plan().Correlations)
+	sum, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err)
+	assert.Zero(t, bad.Load(), "every request carried live values")
+	assert.Len(t, sn.all(), 3)
+	assert.Equal(t, len(s.Plan().Correlations), sum.Correlations.Found)
+	assert.GreaterOrEqual(t, sum.Correlations.Applied, 3, "bearer twice, path and query")
+	assert.Zero(t, sum.Correlations.Unresolved)
+	assert.Zero(t, sum.Errors.Total())
+}
+
+func TestUnresolvedFlagged(t *testing.T) {
+	target, sn := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/login" {
+			w.WriteHeader(http.StatusServiceUnavailable) // no token issued
+			return
+		}
+		ok(w, r)
+	})
+	dir := t.TempDir()
+	s, src := fixture(t, plan.Causal,
+		ex{id: 1, session: "u", path: "/v1/login", startMs: 0, endMs: 5, respBody: `{"token":"` + recTok + `"}`},
+		ex{id: 2, session: "u", path: "/v1/me", startMs: 10, endMs: 15,
+			reqHeaders: [][2]string{{"Authorization", "Bearer " + recTok}}},
+	)
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.Correlations.Unresolved)
+	assert.Equal(t, 1, sum.Errors.Status5xx)
+	res := resultsByID(t, dir)
+	require.Len(t, res[2].GetUnresolved(), 1)
+	assert.Contains(t, res[2].GetUnresolved()[0], "header:Authorization")
+	assert.NotContains(t, res[2].GetUnresolved()[0], recTok, "the value itself is never written")
+	assert.True(t, res[1].GetDiff().GetStatusClassChanged())
+	reqs := sn.all()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "Bearer "+recTok, reqs[1].Header.Get("Authorization"), "sent with the recorded value")
+}
+
+func TestConnectionsReusedPerRecordedConnection(t *testing.T) {
+	var newConns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(ok))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	target, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	var exs []ex
+	for c := range 2 {
+		for k := range 3 {
+			id := uint64(c*3 + k + 1)
+			exs = append(exs, ex{id: id, session: "s" + string(rune('a'+c)), conn: uint64(c + 1), path: "/x",
+				startMs: int64(k * 10), endMs: int64(k*10 + 2)})
+		}
+	}
+	s, src := fixture(t, plan.ASAP, exs...)
+	sum, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err)
+	assert.Equal(t, 6, sum.Requests.Sent)
+	assert.Equal(t, int32(2), newConns.Load(), "one TCP connection per recorded connection")
+}
+
+func TestH2CPriorKnowledge(t *testing.T) {
+	var protos atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			protos.Add(1)
+		}
+		ok(w, r)
+	}))
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	srv.Config.Protocols = &p
+	srv.Start()
+	defer srv.Close()
+	target, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	s, src := fixture(t, plan.ASAP,
+		ex{id: 1, session: "a", conn: 1, proto: rprpb.Protocol_PROTOCOL_H2C, path: "/h2", startMs: 0, endMs: 1},
+		ex{id: 2, session: "a", conn: 2, path: "/h1", startMs: 0, endMs: 1},
+	)
+	sum, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Requests.Sent)
+	assert.Equal(t, int32(1), protos.Load(), "only the h2c exchange used HTTP/2")
+}
+
+func TestUnsupportedProtocolReported(t *testing.T) {
+	target, sn := server(t, ok)
+	s, src := fixture(t, plan.ASAP,
+		ex{id: 1, session: "a", proto: rprpb.Protocol_PROTOCOL_WEBSOCKET, path: "/ws", startMs: 0, endMs: 1},
+		ex{id: 2, session: "a", path: "/after", startMs: 2, endMs: 3},
+	)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.Requests.Unsupported)
+	assert.Equal(t, 1, sum.Requests.Sent, "its successor still runs")
+	assert.Len(t, sn.all(), 1)
+	res := resultsByID(t, dir)
+	assert.Equal(t, ErrUnsupported.Error(), res[1].GetError())
+}
+
+func TestTransportErrorsCounted(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there now
+	target := &url.URL{Scheme: "http", Host: addr}
+	s, src := fixture(t, plan.ASAP, ex{id: 1, session: "a", path: "/", startMs: 0, endMs: 1})
+	sum, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.Errors.Transport)
+	assert.Equal(t, 1, sum.Routes[0].Errors)
+}
+
+func TestNewRejectsBadInput(t *testing.T) {
+	s, src := fixture(t, plan.ASAP, ex{id: 1, session: "a", path: "/", startMs: 0, endMs: 1})
+	_, err := New(s, src, &url.URL{Scheme: "ftp", Host: "x"})
+	require.ErrorIs(t, err, ErrBadOption)
+	_, err = New(s, Exchanges{}, &url.URL{Scheme: "http", Host: "127.0.0.1:1"})
+	require.ErrorIs(t, err, ErrMissingExchange)
+	_, err = New(s, src, &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, Timeout(0))
+	require.ErrorIs(t, err, ErrBadOption)
+}
+
+func TestH2OverTLSNegotiatesHTTP2(t *testing.T) {
+	var protos atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			protos.Add(1)
+		}
+		ok(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	target, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	tlsConf := srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	s, src := fixture(t, plan.ASAP,
+		ex{id: 1, session: "a", conn: 1, proto: rprpb.Protocol_PROTOCOL_H2, path: "/h2", startMs: 0, endMs: 1},
+		ex{id: 2, session: "a", conn: 2, path: "/h1", startMs: 0, endMs: 1},
+	)
+	sum, err := Run(context.Background(), s, src, target, TLS(tlsConf))
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Requests.Sent)
+	assert.Zero(t, sum.Errors.Total())
+	assert.Equal(t, int32(1), protos.Load(), "ALPN chose h2 only for the recorded HTTP/2 exchange")
+}

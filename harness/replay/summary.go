@@ -1,0 +1,234 @@
+package replay
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
+)
+
+// Validity thresholds (DESIGN.md): past them the generator, not the target,
+// shaped the latencies, and the run cannot be trusted.
+const (
+	MaxLagP99       = 5 * time.Millisecond
+	LateThreshold   = 100 * time.Millisecond
+	MaxLateFraction = 0.01
+	MaxDropFraction = 0.001
+)
+
+// Summary is the outcome of a run, written as summary.json; docs/summary.md
+// documents its schema.
+type Summary struct {
+	Target    string    `json:"target"`
+	Mode      string    `json:"mode"`
+	Speed     float64   `json:"speed"`
+	StartedAt time.Time `json:"started_at"`
+	// DurationMS is the wall time from the first intended send to the last
+	// completion.
+	DurationMS float64 `json:"duration_ms"`
+
+	Requests     RequestCounts     `json:"requests"`
+	Errors       ErrorCounts       `json:"errors"`
+	Latency      Quantiles         `json:"latency"`
+	Lag          Quantiles         `json:"generator_lag"`
+	Routes       []RouteSummary    `json:"routes"`
+	Correlations CorrelationCounts `json:"correlations"`
+	// TruncatedBodies counts requests whose recorded body was cut by the
+	// capture cap and went out as the captured prefix.
+	TruncatedBodies int `json:"truncated_bodies"`
+
+	Valid  bool   `json:"valid"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// RequestCounts count requests by fate.
+type RequestCounts struct {
+	Planned int `json:"planned"`
+	Sent    int `json:"sent"`
+	// Late counts requests sent more than LateThreshold after their
+	// intended time.
+	Late    int `json:"late"`
+	Dropped int `json:"dropped"`
+	// Unsupported counts requests of protocols the driver cannot replay.
+	Unsupported int `json:"unsupported"`
+}
+
+// ErrorCounts count failed requests by class.
+type ErrorCounts struct {
+	Transport  int `json:"transport"`
+	Status4xx  int `json:"status_4xx"`
+	Status5xx  int `json:"status_5xx"`
+	GRPCNotOK  int `json:"grpc_not_ok"`
+	StatusDiff int `json:"status_class_changed"`
+}
+
+// Total is every error class except diffs, which are not failures.
+func (e ErrorCounts) Total() int { return e.Transport + e.Status4xx + e.Status5xx + e.GRPCNotOK }
+
+// Quantiles of a duration distribution, in milliseconds.
+type Quantiles struct {
+	P50 float64 `json:"p50_ms"`
+	P90 float64 `json:"p90_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+// RouteSummary is one route template's figures.
+type RouteSummary struct {
+	Route   string    `json:"route"`
+	Count   int       `json:"count"`
+	Errors  int       `json:"errors"`
+	Latency Quantiles `json:"latency"`
+	Service Quantiles `json:"service_time"`
+	Lag     Quantiles `json:"generator_lag"`
+}
+
+// CorrelationCounts: Found is what the plan holds, Applied the values
+// swapped into requests, Unresolved the uses no live response supplied.
+type CorrelationCounts struct {
+	Found      int `json:"found"`
+	Applied    int `json:"applied"`
+	Unresolved int `json:"unresolved"`
+}
+
+// Validity applies the DESIGN.md rules to a run's figures and returns the
+// first rule broken.
+func Validity(lagP99 time.Duration, late, dropped, sent, planned int) (bool, string) {
+	switch {
+	case lagP99 > MaxLagP99:
+		return false, fmt.Sprintf("generator lag p99 %s > %s: the generator fell behind", lagP99, MaxLagP99)
+	case sent > 0 && float64(late) > MaxLateFraction*float64(sent):
+		return false, fmt.Sprintf("%d of %d requests (%.2f%%) sent more than %s late, limit %.0f%%",
+			late, sent, 100*float64(late)/float64(sent), LateThreshold, 100*MaxLateFraction)
+	case planned > 0 && float64(dropped) > MaxDropFraction*float64(planned):
+		return false, fmt.Sprintf("%d of %d requests (%.2f%%) dropped, limit %.1f%%",
+			dropped, planned, 100*float64(dropped)/float64(planned), 100*MaxDropFraction)
+	}
+	return true, ""
+}
+
+// WriteJSON writes the summary, indented.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// histograms hold microseconds from 1 µs to 10 min at 3 significant digits.
+func newHist() *hdr.Histogram { return hdr.New(1, int64(10*time.Minute/time.Microsecond), 3) }
+
+func record(h *hdr.Histogram, d time.Duration) {
+	us := max(d.Microseconds(), 1)
+	_ = h.RecordValue(min(us, h.HighestTrackableValue()))
+}
+
+func quantiles(h *hdr.Histogram) Quantiles {
+	if h.TotalCount() == 0 {
+		return Quantiles{}
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return Quantiles{P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)), Max: ms(h.Max())}
+}
+
+type routeStats struct {
+	count, errors     int
+	latency, svc, lag *hdr.Histogram
+}
+
+// collector turns Results into a Summary. It is owned by the results
+// goroutine; Progress reads it under the replayer's lock.
+type collector struct {
+	sum     Summary
+	routes  map[string]*routeStats
+	latency *hdr.Histogram
+	lag     *hdr.Histogram
+	lastEnd time.Duration
+}
+
+func newCollector() *collector {
+	return &collector{routes: make(map[string]*routeStats), latency: newHist(), lag: newHist()}
+}
+
+func (c *collector) add(r *rprpb.Result) {
+	s := &c.sum
+	s.Correlations.Applied += int(r.GetSubstituted())
+	s.Correlations.Unresolved += len(r.GetUnresolved())
+	if r.GetDropped() {
+		s.Requests.Dropped++
+		return
+	}
+	if r.GetSentNs() == 0 && r.GetError() == ErrUnsupported.Error() {
+		s.Requests.Unsupported++
+		return
+	}
+	s.Requests.Sent++
+	rs := c.routes[r.GetRoute()]
+	if rs == nil {
+		rs = &routeStats{latency: newHist(), svc: newHist(), lag: newHist()}
+		c.routes[r.GetRoute()] = rs
+	}
+	rs.count++
+	lag := time.Duration(r.GetSentNs() - r.GetIntendedNs())
+	lat := time.Duration(r.GetDoneNs() - r.GetIntendedNs())
+	record(rs.lag, lag)
+	record(c.lag, lag)
+	record(rs.svc, time.Duration(r.GetDoneNs()-r.GetSentNs()))
+	record(rs.latency, lat)
+	record(c.latency, lat)
+	if lag > LateThreshold {
+		s.Requests.Late++
+	}
+	c.lastEnd = max(c.lastEnd, time.Duration(r.GetDoneNs()))
+	failed := true
+	switch st := r.GetStatus(); {
+	case r.GetError() != "" && st == 0:
+		s.Errors.Transport++
+	case r.GetGrpcStatus() > 0:
+		s.Errors.GRPCNotOK++
+	case st >= 500:
+		s.Errors.Status5xx++
+	case st >= 400:
+		s.Errors.Status4xx++
+	default:
+		failed = false
+	}
+	if failed {
+		rs.errors++
+	}
+	if r.GetDiff().GetStatusClassChanged() {
+		s.Errors.StatusDiff++
+	}
+}
+
+// finish computes the derived figures.
+func (c *collector) finish() Summary {
+	s := c.sum
+	s.DurationMS = float64(c.lastEnd) / float64(time.Millisecond)
+	s.Latency = quantiles(c.latency)
+	s.Lag = quantiles(c.lag)
+	s.Routes = make([]RouteSummary, 0, len(c.routes))
+	for name, rs := range c.routes {
+		s.Routes = append(s.Routes, RouteSummary{Route: name, Count: rs.count, Errors: rs.errors,
+			Latency: quantiles(rs.latency), Service: quantiles(rs.svc), Lag: quantiles(rs.lag)})
+	}
+	slices.SortFunc(s.Routes, func(a, b RouteSummary) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		if a.Route < b.Route {
+			return -1
+		}
+		return 1
+	})
+	lagP99 := time.Duration(c.lag.ValueAtQuantile(99)) * time.Microsecond
+	if c.lag.TotalCount() == 0 {
+		lagP99 = 0
+	}
+	s.Valid, s.Reason = Validity(lagP99, s.Requests.Late, s.Requests.Dropped, s.Requests.Sent, s.Requests.Planned)
+	return s
+}
