@@ -41,7 +41,7 @@ func TestMalformed(t *testing.T) {
 			} else {
 				assert.ErrorIs(t, err, importers.ErrInvalid)
 			}
-			assert.Empty(t, res.exs, "the good request was still waiting for its response")
+			assert.Empty(t, res.Exchanges, "the good request was still waiting for its response")
 		})
 	}
 }
@@ -55,13 +55,13 @@ func TestSkipInvalid(t *testing.T) {
 		record(2, "c", 5, "", "HTTP/1.1 abc OK\r\n\r\n")
 	res, err := run(t, strings.NewReader(in), "f.gor", importers.SkipInvalid(true), importers.MaxEntryBytes(256))
 	require.NoError(t, err)
-	require.Len(t, res.exs, 2)
-	assert.Equal(t, "/a", res.exs[0].GetRequest().GetPath())
-	assert.Equal(t, "A", string(res.exs[0].GetResponse().GetBody().GetData()))
-	assert.Equal(t, "/c", res.exs[1].GetRequest().GetPath())
-	assert.Nil(t, res.exs[1].GetResponse(), "a bad response leaves its request unpaired")
-	assert.Equal(t, gor.UnpairedError, res.exs[1].GetError())
-	st := res.stats
+	require.Len(t, res.Exchanges, 2)
+	assert.Equal(t, "/a", res.Exchanges[0].GetRequest().GetPath())
+	assert.Equal(t, "A", string(res.Exchanges[0].GetResponse().GetBody().GetData()))
+	assert.Equal(t, "/c", res.Exchanges[1].GetRequest().GetPath())
+	assert.Nil(t, res.Exchanges[1].GetResponse(), "a bad response leaves its request unpaired")
+	assert.Equal(t, gor.UnpairedError, res.Exchanges[1].GetError())
+	st := res.Stats
 	assert.Equal(t, int64(6), st.Read)
 	assert.Equal(t, int64(3), st.Skipped)
 	require.Len(t, st.Errors, 3)
@@ -80,5 +80,5 @@ func TestMaxInputBytes(t *testing.T) {
 
 	res, err := run(t, strings.NewReader(in), "f.gor", importers.MaxInputBytes(int64(len(in))))
 	require.NoError(t, err)
-	assert.Len(t, res.exs, 2)
+	assert.Len(t, res.Exchanges, 2)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/recorders/importers"
 	"github.com/reprise-dev/reprise/recorders/importers/gor"
+	"github.com/reprise-dev/reprise/recorders/importers/importerstest"
 	"github.com/reprise-dev/reprise/recorders/redact"
 	"github.com/reprise-dev/reprise/recorders/sink"
 )
@@ -32,39 +33,16 @@ var secrets = []string{jwt, "hunter2", "ada@example.test", "rt-9f8e7d6c5b4a", "s
 // t0 is the first timestamp of testdata/traffic.gor.
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC).UnixNano()
 
-type result struct {
-	hdr   *rprpb.FileHeader
-	recs  []*rprpb.Record
-	exs   []*rprpb.Exchange
-	stats importers.Stats
-	calls int
-}
+type result = importerstest.Result
 
 func run(t *testing.T, r io.Reader, name string, opts ...importers.Option) (*result, error) {
 	t.Helper()
-	res := &result{}
-	var capture sink.Capture
-	newSink := func(_ context.Context, hdr *rprpb.FileHeader) (sink.Sink, error) {
-		res.calls++
-		res.hdr = hdr
-		return &capture, nil
-	}
-	st, err := gor.Import(context.Background(), r, name, newSink, opts...)
-	res.stats = st
-	res.recs = capture.Records()
-	for _, rec := range res.recs {
-		res.exs = append(res.exs, rec.GetExchange())
-	}
-	return res, err
+	return importerstest.Run(t, gor.Import, r, name, opts...)
 }
 
 func fixedRedactor(t *testing.T) *redact.Redactor {
 	t.Helper()
-	p := redact.DefaultPolicy()
-	p.Key = []byte("gor-test-key-0123456789abcdef")
-	r, err := redact.New(p)
-	require.NoError(t, err)
-	return r
+	return importerstest.FixedRedactor(t, "gor-test-key-0123456789abcdef")
 }
 
 func importTraffic(t *testing.T, opts ...importers.Option) *result {
@@ -91,7 +69,7 @@ func byID(t *testing.T, exs []*rprpb.Exchange, id uint64) *rprpb.Exchange {
 func TestTrafficExchanges(t *testing.T) {
 	r := fixedRedactor(t)
 	res := importTraffic(t, importers.WithRedactor(r))
-	require.Equal(t, 1, res.calls)
+	require.Equal(t, 1, res.SinkCalls)
 	cookie := r.Placeholder("sess-abcdef123456")
 	ms := func(f float64) int64 { return int64(f * 1e6) }
 	want := []struct {
@@ -112,9 +90,9 @@ func TestTrafficExchanges(t *testing.T) {
 		{"GET", "/v1/ping", "token=" + r.Placeholder("query-secret-123"), 200, "sess-C", "header:x-session-id", ms(450), ms(455), ms(455), "pong"},
 		{"GET", "/v1/slow", "", 0, "sess-C", "header:x-session-id", ms(500), ms(500.07), ms(500.07), ""},
 	}
-	require.Len(t, res.exs, len(want))
+	require.Len(t, res.Exchanges, len(want))
 	for i, w := range want {
-		ex := res.exs[i]
+		ex := res.Exchanges[i]
 		t.Run(fmt.Sprintf("%d %s %s", i+1, w.method, w.path), func(t *testing.T) {
 			assert.Equal(t, uint64(i+1), ex.GetId())
 			req := ex.GetRequest()
@@ -137,13 +115,13 @@ func TestTrafficExchanges(t *testing.T) {
 		})
 	}
 
-	assert.Equal(t, "reprise import gor", res.hdr.GetRecorder())
-	assert.Equal(t, "imported", res.hdr.GetClock().GetSource())
-	assert.Equal(t, t0, res.hdr.GetClock().GetAnchorUnixNano())
-	assert.Equal(t, "earliest", res.hdr.GetRecorderConfig()["gor.anchor"])
-	assert.True(t, proto.Equal(r.Policy(), res.hdr.GetRedaction()))
+	assert.Equal(t, "reprise import gor", res.Header.GetRecorder())
+	assert.Equal(t, "imported", res.Header.GetClock().GetSource())
+	assert.Equal(t, t0, res.Header.GetClock().GetAnchorUnixNano())
+	assert.Equal(t, "earliest", res.Header.GetRecorderConfig()["gor.anchor"])
+	assert.True(t, proto.Equal(r.Policy(), res.Header.GetRedaction()))
 
-	st := res.stats
+	st := res.Stats
 	assert.Equal(t, int64(20), st.Read)
 	assert.Equal(t, int64(10), st.Imported)
 	assert.Equal(t, int64(1), st.Replayed)
@@ -196,7 +174,7 @@ func TestIntoARecording(t *testing.T) {
 
 func TestTrafficDetails(t *testing.T) {
 	res := importTraffic(t)
-	exs := res.exs
+	exs := res.Exchanges
 	t.Run("headers in wire order", func(t *testing.T) {
 		var names []string
 		for _, h := range byID(t, exs, 1).GetRequest().GetHeaders() {
@@ -250,7 +228,7 @@ func TestTrafficRedaction(t *testing.T) {
 	r := fixedRedactor(t)
 	res := importTraffic(t, importers.WithRedactor(r))
 	var all []byte
-	for _, rec := range res.recs {
+	for _, rec := range res.Records {
 		b, err := proto.Marshal(rec)
 		require.NoError(t, err)
 		all = append(all, b...)
@@ -258,10 +236,10 @@ func TestTrafficRedaction(t *testing.T) {
 	for _, s := range secrets {
 		assert.False(t, bytes.Contains(all, []byte(s)), "secret %q reached the recording", s)
 	}
-	login := byID(t, res.exs, 2)
+	login := byID(t, res.Exchanges, 2)
 	var body struct{ Token string }
 	require.NoError(t, json.Unmarshal(login.GetResponse().GetBody().GetData(), &body))
-	me := byID(t, res.exs, 3)
+	me := byID(t, res.Exchanges, 3)
 	assert.Equal(t, "Bearer "+body.Token, importers.HeaderValue(me.GetRequest().GetHeaders(), "Authorization"),
 		"the issued token and the credential sent later share a placeholder")
 }
@@ -293,19 +271,19 @@ func TestAnchorFromAPipe(t *testing.T) {
 
 	res, err := run(t, onlyReader{strings.NewReader(in)}, "-")
 	require.NoError(t, err)
-	assert.Equal(t, t0+10e6, res.hdr.GetClock().GetAnchorUnixNano(), "a pipe anchors at the first record")
-	assert.Equal(t, "first-record", res.hdr.GetRecorderConfig()["gor.anchor"])
-	require.Len(t, res.exs, 2)
-	assert.Equal(t, "/first", res.exs[0].GetRequest().GetPath(), "written when complete")
-	assert.Equal(t, uint64(2), res.exs[0].GetId(), "ids in request order")
-	assert.Equal(t, int64(-5e6), res.exs[0].GetStartNs(), "an earlier start gets a negative offset")
+	assert.Equal(t, t0+10e6, res.Header.GetClock().GetAnchorUnixNano(), "a pipe anchors at the first record")
+	assert.Equal(t, "first-record", res.Header.GetRecorderConfig()["gor.anchor"])
+	require.Len(t, res.Exchanges, 2)
+	assert.Equal(t, "/first", res.Exchanges[0].GetRequest().GetPath(), "written when complete")
+	assert.Equal(t, uint64(2), res.Exchanges[0].GetId(), "ids in request order")
+	assert.Equal(t, int64(-5e6), res.Exchanges[0].GetStartNs(), "an earlier start gets a negative offset")
 
 	res, err = run(t, strings.NewReader(in), "f.gor")
 	require.NoError(t, err)
-	assert.Equal(t, t0+5e6, res.hdr.GetClock().GetAnchorUnixNano(), "a seekable input is pre-scanned")
-	assert.Equal(t, "earliest", res.hdr.GetRecorderConfig()["gor.anchor"])
-	assert.Equal(t, int64(0), res.exs[0].GetStartNs())
-	assert.Equal(t, int64(5e6), res.exs[1].GetStartNs())
+	assert.Equal(t, t0+5e6, res.Header.GetClock().GetAnchorUnixNano(), "a seekable input is pre-scanned")
+	assert.Equal(t, "earliest", res.Header.GetRecorderConfig()["gor.anchor"])
+	assert.Equal(t, int64(0), res.Exchanges[0].GetStartNs())
+	assert.Equal(t, int64(5e6), res.Exchanges[1].GetStartNs())
 }
 
 func TestSeekableFromTheMiddle(t *testing.T) {
@@ -316,8 +294,8 @@ func TestSeekableFromTheMiddle(t *testing.T) {
 	require.NoError(t, err)
 	res, err := run(t, r, "f.gor")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1, "the pre-scan rewinds to where the reader was")
-	assert.Equal(t, "/x", res.exs[0].GetRequest().GetPath())
+	require.Len(t, res.Exchanges, 1, "the pre-scan rewinds to where the reader was")
+	assert.Equal(t, "/x", res.Exchanges[0].GetRequest().GetPath())
 }
 
 func TestPairing(t *testing.T) {
@@ -325,20 +303,20 @@ func TestPairing(t *testing.T) {
 		in := record(1, "a", 1, "", get("/one")) + record(1, "a", 2, "", get("/two")) + record(2, "a", 3, "", ok("x"))
 		res, err := run(t, strings.NewReader(in), "f.gor")
 		require.NoError(t, err)
-		require.Len(t, res.exs, 2)
-		assert.Equal(t, "/one", res.exs[0].GetRequest().GetPath())
-		assert.Equal(t, gor.UnpairedError, res.exs[0].GetError())
-		assert.Equal(t, "/two", res.exs[1].GetRequest().GetPath())
-		assert.Equal(t, int32(200), res.exs[1].GetResponse().GetStatus())
-		assert.Equal(t, int64(1), res.stats.Unpaired)
+		require.Len(t, res.Exchanges, 2)
+		assert.Equal(t, "/one", res.Exchanges[0].GetRequest().GetPath())
+		assert.Equal(t, gor.UnpairedError, res.Exchanges[0].GetError())
+		assert.Equal(t, "/two", res.Exchanges[1].GetRequest().GetPath())
+		assert.Equal(t, int32(200), res.Exchanges[1].GetResponse().GetStatus())
+		assert.Equal(t, int64(1), res.Stats.Unpaired)
 	})
 	t.Run("responses without requests", func(t *testing.T) {
 		in := record(2, "x", 1, "", ok("a")) + record(2, "x", 2, "", ok("b")) + record(2, "y", 3, "", ok("c"))
 		res, err := run(t, strings.NewReader(in), "f.gor")
 		require.NoError(t, err)
-		assert.Empty(t, res.exs)
-		assert.Equal(t, 1, res.calls)
-		assert.Equal(t, int64(3), res.stats.OrphanResponses)
+		assert.Empty(t, res.Exchanges)
+		assert.Equal(t, 1, res.SinkCalls)
+		assert.Equal(t, int64(3), res.Stats.OrphanResponses)
 	})
 	t.Run("eviction beyond MaxPending", func(t *testing.T) {
 		var in strings.Builder
@@ -350,13 +328,13 @@ func TestPairing(t *testing.T) {
 		}
 		res, err := run(t, strings.NewReader(in.String()), "f.gor", importers.MaxPending(2))
 		require.NoError(t, err)
-		st := res.stats
+		st := res.Stats
 		assert.Equal(t, int64(3), st.Evicted, "r0..r2 gave up when r2..r4 arrived")
 		assert.Equal(t, int64(3), st.Unpaired)
 		assert.Equal(t, int64(3), st.OrphanResponses, "their responses came too late")
-		require.Len(t, res.exs, 5)
+		require.Len(t, res.Exchanges, 5)
 		var paired []string
-		for _, ex := range res.exs {
+		for _, ex := range res.Exchanges {
 			if ex.GetResponse() != nil {
 				paired = append(paired, ex.GetRequest().GetPath())
 			} else {
@@ -370,8 +348,8 @@ func TestPairing(t *testing.T) {
 		one := int64(len(get("/a")))
 		res, err := run(t, strings.NewReader(in), "f.gor", importers.MaxPendingBytes(one))
 		require.NoError(t, err)
-		assert.Equal(t, int64(1), res.stats.Evicted)
-		assert.Equal(t, int64(1), res.stats.OrphanResponses)
+		assert.Equal(t, int64(1), res.Stats.Evicted)
+		assert.Equal(t, int64(1), res.Stats.OrphanResponses)
 	})
 }
 
@@ -380,20 +358,20 @@ func TestTruncatedBody(t *testing.T) {
 	in := record(1, "a", 1, "", get("/x")) + record(2, "a", 2, "", resp)
 	res, err := run(t, strings.NewReader(in), "f.gor")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1)
-	b := res.exs[0].GetResponse().GetBody()
+	require.Len(t, res.Exchanges, 1)
+	b := res.Exchanges[0].GetResponse().GetBody()
 	assert.Equal(t, "only part", string(b.GetData()))
 	assert.True(t, b.GetTruncated())
 	assert.Equal(t, int64(100), b.GetSize())
-	assert.Equal(t, int64(1), res.stats.TruncatedBodies)
+	assert.Equal(t, int64(1), res.Stats.TruncatedBodies)
 }
 
 func TestLastRecordWithoutSeparator(t *testing.T) {
 	in := record(1, "a", 1, "", get("/x")) + strings.TrimSuffix(record(2, "a", 2, "", ok("done")), "\n🐵🙈🙉\n")
 	res, err := run(t, strings.NewReader(in), "f.gor")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1)
-	assert.Equal(t, "done", string(res.exs[0].GetResponse().GetBody().GetData()))
+	require.Len(t, res.Exchanges, 1)
+	assert.Equal(t, "done", string(res.Exchanges[0].GetResponse().GetBody().GetData()))
 }
 
 func TestBodyCap(t *testing.T) {
@@ -401,8 +379,8 @@ func TestBodyCap(t *testing.T) {
 	in := record(1, "a", 1, "", "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n"+body) + record(2, "a", 2, "", ok(body))
 	res, err := run(t, strings.NewReader(in), "f.gor", importers.WithBodyCap(10))
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1)
-	for _, b := range []*rprpb.Body{res.exs[0].GetRequest().GetBody(), res.exs[0].GetResponse().GetBody()} {
+	require.Len(t, res.Exchanges, 1)
+	for _, b := range []*rprpb.Body{res.Exchanges[0].GetRequest().GetBody(), res.Exchanges[0].GetResponse().GetBody()} {
 		assert.Len(t, b.GetData(), 10)
 		assert.True(t, b.GetTruncated())
 		assert.Equal(t, int64(100), b.GetSize())
@@ -412,9 +390,9 @@ func TestBodyCap(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	res, err := run(t, strings.NewReader(""), "empty.gor")
 	require.NoError(t, err)
-	assert.Equal(t, 1, res.calls)
-	assert.Empty(t, res.exs)
-	assert.Equal(t, int64(0), res.hdr.GetClock().GetAnchorUnixNano())
+	assert.Equal(t, 1, res.SinkCalls)
+	assert.Empty(t, res.Exchanges)
+	assert.Equal(t, int64(0), res.Header.GetClock().GetAnchorUnixNano())
 }
 
 func TestCancelled(t *testing.T) {

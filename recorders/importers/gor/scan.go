@@ -14,7 +14,6 @@ import (
 // payload, so the monkeys always sit alone on a line.
 var separatorLine = []byte("🐵🙈🙉\n")
 
-
 // rawRecord is one record as cut from the input.
 type rawRecord struct {
 	line int    // line of the record's header line, from 1

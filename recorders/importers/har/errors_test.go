@@ -68,7 +68,7 @@ func TestMalformed(t *testing.T) {
 			} else {
 				assert.ErrorIs(t, err, importers.ErrInvalid)
 			}
-			assert.Zero(t, res.calls, "a bad HAR never creates an output")
+			assert.Zero(t, res.SinkCalls, "a bad HAR never creates an output")
 		})
 	}
 }
@@ -78,7 +78,7 @@ func TestMaxInputBytes(t *testing.T) {
 	res, err := run(t, strings.NewReader(doc), "big.har", importers.MaxInputBytes(int64(len(doc)-1)))
 	require.ErrorIs(t, err, importers.ErrLimit)
 	assert.Contains(t, err.Error(), "big.har: larger than the")
-	assert.Zero(t, res.calls)
+	assert.Zero(t, res.SinkCalls)
 
 	_, err = run(t, strings.NewReader(doc), "big.har", importers.MaxInputBytes(int64(len(doc))))
 	require.NoError(t, err, "exactly at the limit is fine")
@@ -94,11 +94,11 @@ func TestSkipInvalid(t *testing.T) {
 	)
 	res, err := run(t, strings.NewReader(doc), "skip.har", importers.SkipInvalid(true), importers.MaxEntryBytes(2048))
 	require.NoError(t, err)
-	require.Len(t, res.exs, 2)
-	assert.Equal(t, "/ok", res.exs[0].GetRequest().GetPath())
-	assert.Equal(t, "/ok2", res.exs[1].GetRequest().GetPath())
-	assert.Equal(t, []uint64{1, 2}, []uint64{res.exs[0].GetId(), res.exs[1].GetId()}, "ids stay dense")
-	st := res.stats
+	require.Len(t, res.Exchanges, 2)
+	assert.Equal(t, "/ok", res.Exchanges[0].GetRequest().GetPath())
+	assert.Equal(t, "/ok2", res.Exchanges[1].GetRequest().GetPath())
+	assert.Equal(t, []uint64{1, 2}, []uint64{res.Exchanges[0].GetId(), res.Exchanges[1].GetId()}, "ids stay dense")
+	st := res.Stats
 	assert.Equal(t, int64(5), st.Read)
 	assert.Equal(t, int64(2), st.Imported)
 	assert.Equal(t, int64(3), st.Skipped)

@@ -19,6 +19,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/recorders/importers"
 	"github.com/reprise-dev/reprise/recorders/importers/har"
+	"github.com/reprise-dev/reprise/recorders/importers/importerstest"
 	"github.com/reprise-dev/reprise/recorders/redact"
 	"github.com/reprise-dev/reprise/recorders/sink"
 )
@@ -30,39 +31,16 @@ const (
 
 var secrets = []string{jwt, "hunter2-Secret!", "hunter2", "ada@example.test", "rt-9f8e7d6c5b4a", "sess-abcdef123456", "AKIA-SECRET-QUERY-KEY"}
 
-type result struct {
-	hdr   *rprpb.FileHeader
-	recs  []*rprpb.Record
-	exs   []*rprpb.Exchange
-	stats importers.Stats
-	calls int
-}
+type result = importerstest.Result
 
 func run(t *testing.T, r io.Reader, name string, opts ...importers.Option) (*result, error) {
 	t.Helper()
-	res := &result{}
-	var capture sink.Capture
-	newSink := func(_ context.Context, hdr *rprpb.FileHeader) (sink.Sink, error) {
-		res.calls++
-		res.hdr = hdr
-		return &capture, nil
-	}
-	st, err := har.Import(context.Background(), r, name, newSink, opts...)
-	res.stats = st
-	res.recs = capture.Records()
-	for _, rec := range res.recs {
-		res.exs = append(res.exs, rec.GetExchange())
-	}
-	return res, err
+	return importerstest.Run(t, har.Import, r, name, opts...)
 }
 
 func fixedRedactor(t *testing.T) *redact.Redactor {
 	t.Helper()
-	p := redact.DefaultPolicy()
-	p.Key = []byte("har-test-key-0123456789abcdef")
-	r, err := redact.New(p)
-	require.NoError(t, err)
-	return r
+	return importerstest.FixedRedactor(t, "har-test-key-0123456789abcdef")
 }
 
 func importChrome(t *testing.T, opts ...importers.Option) *result {
@@ -78,7 +56,7 @@ func importChrome(t *testing.T, opts ...importers.Option) *result {
 func TestChromeExchanges(t *testing.T) {
 	r := fixedRedactor(t)
 	res := importChrome(t, importers.WithRedactor(r))
-	require.Equal(t, 1, res.calls)
+	require.Equal(t, 1, res.SinkCalls)
 	sub := "player-42"
 	cookie := r.Placeholder("sess-abcdef123456")
 	fb := "har:chrome.har"
@@ -99,9 +77,9 @@ func TestChromeExchanges(t *testing.T) {
 		{"GET", "metrics.example.test", "/collect", 0, rprpb.Protocol_PROTOCOL_HTTP1, fb, "har-file"},
 		{"GET", "api.example.test", "/v1/live", 101, rprpb.Protocol_PROTOCOL_WEBSOCKET, cookie, "cookie:session"},
 	}
-	require.Len(t, res.exs, len(want))
+	require.Len(t, res.Exchanges, len(want))
 	for i, w := range want {
-		ex := res.exs[i]
+		ex := res.Exchanges[i]
 		t.Run(w.method+" "+w.path, func(t *testing.T) {
 			assert.Equal(t, uint64(i+1), ex.GetId(), "ids follow start order")
 			assert.Equal(t, w.method, ex.GetRequest().GetMethod())
@@ -115,19 +93,19 @@ func TestChromeExchanges(t *testing.T) {
 			assert.LessOrEqual(t, ex.GetStartNs(), ex.GetFirstByteNs())
 			assert.LessOrEqual(t, ex.GetFirstByteNs(), ex.GetEndNs())
 			if i > 0 {
-				assert.LessOrEqual(t, res.exs[i-1].GetStartNs(), ex.GetStartNs(), "written in start order")
+				assert.LessOrEqual(t, res.Exchanges[i-1].GetStartNs(), ex.GetStartNs(), "written in start order")
 			}
 		})
 	}
 
-	hdr := res.hdr
+	hdr := res.Header
 	assert.Equal(t, "reprise import har", hdr.GetRecorder())
 	assert.Equal(t, "imported", hdr.GetClock().GetSource())
 	assert.Equal(t, time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC).UnixNano(), hdr.GetClock().GetAnchorUnixNano())
 	assert.Equal(t, "WebInspector 537.36", hdr.GetRecorderConfig()["har.creator"])
 	assert.True(t, proto.Equal(r.Policy(), hdr.GetRedaction()))
 
-	st := res.stats
+	st := res.Stats
 	assert.Equal(t, int64(10), st.Read)
 	assert.Equal(t, int64(10), st.Imported)
 	assert.Zero(t, st.Skipped)
@@ -149,7 +127,7 @@ func find(t *testing.T, exs []*rprpb.Exchange, method, path string) *rprpb.Excha
 
 func TestChromeDetails(t *testing.T) {
 	res := importChrome(t)
-	exs := res.exs
+	exs := res.Exchanges
 	ms := func(f float64) int64 { return int64(f * 1e6) }
 
 	t.Run("timings", func(t *testing.T) {
@@ -247,12 +225,12 @@ func TestChromeRedaction(t *testing.T) {
 	r := fixedRedactor(t)
 	res := importChrome(t, importers.WithRedactor(r))
 	var all []byte
-	for _, rec := range res.recs {
+	for _, rec := range res.Records {
 		b, err := proto.Marshal(rec)
 		require.NoError(t, err)
 		all = append(all, b...)
 	}
-	hb, err := proto.Marshal(res.hdr)
+	hb, err := proto.Marshal(res.Header)
 	require.NoError(t, err)
 	all = append(all, hb...)
 	for _, s := range secrets {
@@ -260,22 +238,22 @@ func TestChromeRedaction(t *testing.T) {
 	}
 	// The token the login issued and the Bearer credential sent later are
 	// the same placeholder, so replay can re-correlate them.
-	login := find(t, res.exs, "POST", "/v1/login")
+	login := find(t, res.Exchanges, "POST", "/v1/login")
 	var body struct{ Token string }
 	require.NoError(t, json.Unmarshal(login.GetResponse().GetBody().GetData(), &body))
 	assert.Equal(t, r.Placeholder(jwt), body.Token)
-	me := find(t, res.exs, "GET", "/v1/me")
+	me := find(t, res.Exchanges, "GET", "/v1/me")
 	assert.Equal(t, "Bearer "+body.Token, importers.HeaderValue(me.GetRequest().GetHeaders(), "authorization"))
 }
 
 func TestBodyCap(t *testing.T) {
 	res := importChrome(t, importers.WithBodyCap(16))
-	logo := find(t, res.exs, "GET", "/static/logo.png")
+	logo := find(t, res.Exchanges, "GET", "/static/logo.png")
 	b := logo.GetResponse().GetBody()
 	assert.Len(t, b.GetData(), 16)
 	assert.True(t, b.GetTruncated())
 	assert.Greater(t, b.GetSize(), int64(16))
-	assert.Positive(t, res.stats.TruncatedBodies)
+	assert.Positive(t, res.Stats.TruncatedBodies)
 }
 
 // entryHAR wraps entries in a minimal document.
@@ -303,9 +281,9 @@ func TestOrderingAndVersions(t *testing.T) {
 	)
 	res, err := run(t, strings.NewReader(doc), "v.har")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 4)
+	require.Len(t, res.Exchanges, 4)
 	var paths, protos []string
-	for _, ex := range res.exs {
+	for _, ex := range res.Exchanges {
 		paths = append(paths, ex.GetRequest().GetPath())
 		protos = append(protos, ex.GetRequest().GetProto()+"/"+ex.GetProtocol().String())
 	}
@@ -313,12 +291,12 @@ func TestOrderingAndVersions(t *testing.T) {
 	assert.Equal(t, []string{
 		"HTTP/2.0/PROTOCOL_H2C", "HTTP/3.0/PROTOCOL_H2", "HTTP/1.1/PROTOCOL_HTTP1", "HTTP/1.0/PROTOCOL_HTTP1",
 	}, protos)
-	assert.Equal(t, int64(0), res.exs[0].GetStartNs())
-	assert.Equal(t, int64(1_500_000_000), res.exs[1].GetStartNs())
-	assert.Equal(t, int64(6_000_000), res.exs[0].GetFirstByteNs(), "send + wait")
-	assert.Equal(t, int64(10_000_000), res.exs[0].GetEndNs())
-	assert.NotZero(t, res.exs[1].GetConnectionId(), "hashed")
-	assert.Equal(t, uint64(7), res.exs[2].GetConnectionId())
+	assert.Equal(t, int64(0), res.Exchanges[0].GetStartNs())
+	assert.Equal(t, int64(1_500_000_000), res.Exchanges[1].GetStartNs())
+	assert.Equal(t, int64(6_000_000), res.Exchanges[0].GetFirstByteNs(), "send + wait")
+	assert.Equal(t, int64(10_000_000), res.Exchanges[0].GetEndNs())
+	assert.NotZero(t, res.Exchanges[1].GetConnectionId(), "hashed")
+	assert.Equal(t, uint64(7), res.Exchanges[2].GetConnectionId())
 }
 
 func grpcFrame(b []byte) string {
@@ -336,8 +314,8 @@ func TestGRPCEntry(t *testing.T) {
 	  "timings":{"blocked":1,"dns":-1,"connect":-1,"send":1,"wait":10,"receive":8}}`
 	res, err := run(t, strings.NewReader(entryHAR(e)), "g.har")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1)
-	ex := res.exs[0]
+	require.Len(t, res.Exchanges, 1)
+	ex := res.Exchanges[0]
 	assert.Equal(t, rprpb.Protocol_PROTOCOL_GRPC, ex.GetProtocol())
 	g := ex.GetGrpc()
 	require.NotNil(t, g)
@@ -351,7 +329,7 @@ func TestGRPCEntry(t *testing.T) {
 	assert.Equal(t, int64(12e6), g.GetMessages()[1].GetAtNs(), "first byte")
 	assert.Equal(t, "grpc-sess", ex.GetSession())
 	assert.Equal(t, "header:x-session-id", ex.GetSessionSource(), "the chain's order decides")
-	raw, err := proto.Marshal(res.recs[0])
+	raw, err := proto.Marshal(res.Records[0])
 	require.NoError(t, err)
 	assert.False(t, bytes.Contains(raw, []byte("s3cr3t-grpc-token")), "gRPC metadata is redacted")
 }
@@ -359,9 +337,9 @@ func TestGRPCEntry(t *testing.T) {
 func TestEmptyHAR(t *testing.T) {
 	res, err := run(t, strings.NewReader(`{"log":{"version":"1.2","entries":[]}}`), "empty.har")
 	require.NoError(t, err)
-	assert.Equal(t, 1, res.calls, "the output exists even without exchanges")
-	assert.Empty(t, res.exs)
-	assert.Equal(t, int64(0), res.hdr.GetClock().GetAnchorUnixNano())
+	assert.Equal(t, 1, res.SinkCalls, "the output exists even without exchanges")
+	assert.Empty(t, res.Exchanges)
+	assert.Equal(t, int64(0), res.Header.GetClock().GetAnchorUnixNano())
 }
 
 func TestCookiesListFeedsSession(t *testing.T) {
@@ -369,10 +347,10 @@ func TestCookiesListFeedsSession(t *testing.T) {
 	e = strings.Replace(e, `"headers":[]},"response"`, `"headers":[],"cookies":[{"name":"session","value":"c00kie-val"}]},"response"`, 1)
 	res, err := run(t, strings.NewReader(entryHAR(e)), "c.har")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1)
-	assert.Equal(t, "cookie:session", res.exs[0].GetSessionSource())
-	assert.NotContains(t, res.exs[0].GetSession(), "c00kie-val")
-	assert.True(t, strings.HasPrefix(res.exs[0].GetSession(), redact.PlaceholderPrefix))
+	require.Len(t, res.Exchanges, 1)
+	assert.Equal(t, "cookie:session", res.Exchanges[0].GetSessionSource())
+	assert.NotContains(t, res.Exchanges[0].GetSession(), "c00kie-val")
+	assert.True(t, strings.HasPrefix(res.Exchanges[0].GetSession(), redact.PlaceholderPrefix))
 }
 
 func TestSinkError(t *testing.T) {
@@ -418,8 +396,8 @@ func TestManyHeadersStayLinear(t *testing.T) {
 	b.WriteString(`]},"response":{"status":200,"headers":[],"content":{"size":0}},"timings":{}}]}}`)
 	res, err := run(t, strings.NewReader(b.String()), "many.har")
 	require.NoError(t, err)
-	require.Len(t, res.exs, 1)
-	assert.Len(t, res.exs[0].GetRequest().GetHeaders(), n)
+	require.Len(t, res.Exchanges, 1)
+	assert.Len(t, res.Exchanges[0].GetRequest().GetHeaders(), n)
 }
 
 func BenchmarkImport(b *testing.B) {
