@@ -2,11 +2,8 @@ package marketplace
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,62 +12,29 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/reprise-dev/reprise/compose/internal/platformtest"
 	"github.com/reprise-dev/reprise/compose/internal/svc"
 	"github.com/reprise-dev/reprise/compose/proto/platform"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeSequencer is a real gRPC Sequencer on loopback that only records what
-// it is sent; the real one is another package's subject.
-type fakeSequencer struct {
-	platform.UnimplementedSequencerServer
-	mu  sync.Mutex
-	txs []*platform.Tx
-}
-
-func (f *fakeSequencer) SubmitTx(_ context.Context, tx *platform.Tx) (*platform.SubmitTxResponse, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.txs = append(f.txs, tx)
-	return &platform.SubmitTxResponse{Hash: fmt.Sprintf("0x%064x", len(f.txs)), MempoolDepth: uint64(len(f.txs))}, nil
-}
-
-func (f *fakeSequencer) received() []*platform.Tx {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*platform.Tx(nil), f.txs...)
-}
-
-func startSequencer(t *testing.T) (*fakeSequencer, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	f := &fakeSequencer{}
-	gs := grpc.NewServer()
-	platform.RegisterSequencerServer(gs, f)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = gs.Serve(ln) }()
-	t.Cleanup(func() { gs.Stop(); <-done })
-	return f, ln.Addr().String()
-}
-
 type market struct {
 	client platform.MarketplaceClient
 	server *Server
 	svc    *svc.Service
-	seq    *fakeSequencer
+	seq    *platformtest.Sequencer
 }
 
 // startMarket runs the marketplace as the stack does, on loopback ports, in
 // front of a fake sequencer.
 func startMarket(t *testing.T, cfg Config) *market {
 	t.Helper()
-	seq, seqAddr := startSequencer(t)
+	seq, seqAddr := platformtest.StartSequencer(t)
 	return startMarketWith(t, cfg, seq, seqAddr)
 }
 
-func startMarketWith(t *testing.T, cfg Config, seq *fakeSequencer, seqAddr string) *market {
+func startMarketWith(t *testing.T, cfg Config, seq *platformtest.Sequencer, seqAddr string) *market {
 	t.Helper()
 	s, m, err := NewService(svc.Options{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", LogLevel: "error"}, cfg, seqAddr, io.Discard)
 	require.NoError(t, err)

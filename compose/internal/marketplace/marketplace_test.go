@@ -79,7 +79,7 @@ func TestBuyDebitsTransfersAndSubmitsTx(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ann", list.GetItems()[2].GetOwner())
 
-	txs := m.seq.received()
+	txs := m.seq.Received()
 	require.Len(t, txs, 1)
 	assert.Equal(t, "buy", txs[0].GetKind())
 	assert.Equal(t, "ann", txs[0].GetPlayer())
@@ -152,7 +152,7 @@ func TestBuyRequestIDIsIdempotent(t *testing.T) {
 	bal, err := m.client.GetBalance(ctx, &platform.GetBalanceRequest{Player: "ann"})
 	require.NoError(t, err)
 	assert.Equal(t, DefaultStartBalance-itemPrice(5), bal.GetBalance(), "debited once")
-	assert.Len(t, m.seq.received(), 1)
+	assert.Len(t, m.seq.Received(), 1)
 }
 
 func TestBuyWithSequencerDownIsUnavailableAndNotReady(t *testing.T) {

@@ -18,44 +18,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/reprise-dev/reprise/compose/internal/platformtest"
 	"github.com/reprise-dev/reprise/compose/internal/svc"
 	"github.com/reprise-dev/reprise/compose/proto/platform"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// fakeSequencer is a real gRPC Sequencer on loopback that records txs.
-type fakeSequencer struct {
-	platform.UnimplementedSequencerServer
-	mu  sync.Mutex
-	txs []*platform.Tx
-}
-
-func (f *fakeSequencer) SubmitTx(_ context.Context, tx *platform.Tx) (*platform.SubmitTxResponse, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.txs = append(f.txs, tx)
-	return &platform.SubmitTxResponse{Hash: fmt.Sprintf("0x%064x", len(f.txs))}, nil
-}
-
-func (f *fakeSequencer) received() []*platform.Tx {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*platform.Tx(nil), f.txs...)
-}
-
-func startSequencer(t *testing.T) (*fakeSequencer, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	f := &fakeSequencer{}
-	gs := grpc.NewServer()
-	platform.RegisterSequencerServer(gs, f)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = gs.Serve(ln) }()
-	t.Cleanup(func() { gs.Stop(); <-done })
-	return f, ln.Addr().String()
-}
 
 func startMissions(t *testing.T, cfg Config, seqAddr string) (platform.MissionsClient, *svc.Service) {
 	t.Helper()
@@ -90,7 +58,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 }
 
 func TestAdvanceMovesOneStepAndSubmitsTx(t *testing.T) {
-	seq, addr := startSequencer(t)
+	seq, addr := platformtest.StartSequencer(t)
 	c, s := startMissions(t, DefaultConfig(), addr)
 	ctx := ctxT(t)
 
@@ -109,7 +77,7 @@ func TestAdvanceMovesOneStepAndSubmitsTx(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(3), p.GetStep())
 
-	txs := seq.received()
+	txs := seq.Received()
 	require.Len(t, txs, 3)
 	assert.Equal(t, "mission", txs[2].GetKind())
 	assert.Equal(t, "ann", txs[2].GetPlayer())
@@ -158,7 +126,7 @@ func TestConcurrentAdvances(t *testing.T) {
 	const attempts, n = 30, 16
 	for _, fault := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fault=%v", fault), func(t *testing.T) {
-			_, addr := startSequencer(t)
+			_, addr := platformtest.StartSequencer(t)
 			cfg := DefaultConfig()
 			cfg.FaultLostUpdate = fault
 			c, _ := startMissions(t, cfg, addr)
