@@ -37,7 +37,32 @@ incidents.`,
 	for _, add := range verbs {
 		cmd.AddCommand(add(ios))
 	}
+	markUsageErrors(cmd)
 	return cmd
+}
+
+// markUsageErrors makes cobra's own argument errors bad input (exit 2) at
+// their source: flag errors go through the FlagErrorFunc (inherited by every
+// subcommand), and each command's argument validator is wrapped. A group
+// command (subcommands, no run function of its own) gets a validator that
+// names an unknown subcommand, as cobra's default would, and prints its help
+// when called alone.
+func markUsageErrors(cmd *cobra.Command) {
+	switch args := cmd.Args; {
+	case cmd.HasSubCommands() && !cmd.Runnable():
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return cli.BadInput(fmt.Errorf("unknown command %q for %q", a[0], c.CommandPath()))
+			}
+			return nil
+		}
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	case args != nil:
+		cmd.Args = func(c *cobra.Command, a []string) error { return cli.BadInput(args(c, a)) }
+	}
+	for _, sub := range cmd.Commands() {
+		markUsageErrors(sub)
+	}
 }
 
 // verbs lists further commands; each verb package adds itself in verbs.go.
@@ -55,34 +80,6 @@ func Run(ctx context.Context, ios *cli.IOStreams, args []string) int {
 		} else {
 			fmt.Fprintf(ios.ErrOut, "reprise: %v\n", err)
 		}
-		if isUsage(err) {
-			return cli.ExitBadInput
-		}
 	}
 	return cli.ExitCode(err)
-}
-
-// isUsage catches cobra's own argument errors ("unknown command", "accepts 1
-// arg(s)"), which it returns unwrapped.
-func isUsage(err error) bool {
-	var ee *cli.CodedError
-	if errors.As(err, &ee) {
-		return false
-	}
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "invalid argument", "required flag"} {
-		if len(msg) >= len(p) && contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
