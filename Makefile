@@ -10,7 +10,7 @@ PROTOC_GEN_GO      := $(TOOLS)/protoc-gen-go
 PROTOC_GEN_GO_GRPC := $(TOOLS)/protoc-gen-go-grpc
 STATICCHECK        := $(TOOLS)/staticcheck
 
-.PHONY: all build test test-short test-memory fuzz demo lint bench generate images clean
+.PHONY: services-race all build test test-short test-memory fuzz demo lint bench generate images clean
 
 all: build
 
@@ -41,6 +41,11 @@ lint: $(STATICCHECK)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./harness/recording/...
 	./bench/proxy.sh
+
+# The stack's services built with the race detector; run them with
+# `reprise stack up --bin-dir bin/race`.
+services-race:
+	$(GO) build -race -o bin/race/ ./compose/cmd/...
 
 # Build the stack's images locally (no registry needed): our services FROM
 # scratch, and postgres:15 and prom/prometheus:v2.42.0 stand-ins assembled
