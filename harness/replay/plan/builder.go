@@ -69,6 +69,11 @@ type Builder struct {
 	reqs  []span
 	resps []span
 	ids   map[uint64]int
+
+	idScan  identScan
+	idents  []Identity
+	idSpans []span
+	logins  map[string]bool // loginRoute by route template
 }
 
 // NewBuilder returns an empty Builder.
@@ -86,9 +91,11 @@ func NewBuilder(opts ...Option) (*Builder, error) {
 			vals: make(map[string]uint32),
 			locs: make(map[Location]uint32),
 		},
-		ids: make(map[uint64]int),
+		ids:    make(map[uint64]int),
+		logins: make(map[string]bool),
 	}
 	b.x = extractor{ix: &b.ix, seen: make(map[uint64]struct{})}
+	b.idScan = identScan{ix: &b.ix, known: make(map[string]string), seen: make(map[Identity]struct{})}
 	return b, nil
 }
 
@@ -114,8 +121,19 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	b.nodes = append(b.nodes, n)
 
 	b.x.reset(ex.GetStartNs())
+	login, ok := b.logins[n.Route]
+	if !ok {
+		login = loginRoute(n.Route)
+		b.logins[n.Route] = login
+	}
+	b.idScan.reset(login)
+	b.x.id = &b.idScan
 	b.x.request(ex)
-	from := int32(len(b.req))
+	b.x.id = nil
+	from := int32(len(b.idents))
+	b.idents = append(b.idents, b.idScan.out...)
+	b.idSpans = append(b.idSpans, span{from, int32(len(b.idents))})
+	from = int32(len(b.req))
 	b.req = append(b.req, b.x.out...)
 	b.reqs = append(b.reqs, span{from, int32(len(b.req))})
 
@@ -223,6 +241,7 @@ func (b *Builder) Plan() *Plan {
 	}
 	orderPred := sessionPreds(p.Nodes)
 	b.correlate(p, order, orderPred)
+	b.identities(p, order)
 	p.index()
 	p.components()
 	return p
@@ -447,4 +466,22 @@ func cmpU64(a, b uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// identities stores each node's identities in node order, leaving out the
+// values the server issued: those are correlations, re-correlated live.
+func (b *Builder) identities(p *Plan, order []int) {
+	issued := make(map[string]struct{}, len(p.Correlations))
+	for _, c := range p.Correlations {
+		issued[c.Value] = struct{}{}
+	}
+	p.identOff = make([]int32, len(order)+1)
+	for k, raw := range order {
+		for _, id := range b.idents[b.idSpans[raw].from:b.idSpans[raw].to] {
+			if _, ok := issued[id.Value]; !ok {
+				p.ident = append(p.ident, id)
+			}
+		}
+		p.identOff[k+1] = int32(len(p.ident))
+	}
 }

@@ -4,4 +4,10 @@
 // edges carry. A Schedule turns the plan into intended send times for the
 // timing modes (recorded, causal, asap, rate); it is a pure library with no
 // I/O and no goroutines, so an open-model executor drives it.
+//
+// Amplify clones every session N times under distinct identities (the user
+// names, e-mails and ids the requests send, found at Build time) or, with
+// Collide, under the same ones for contention; the executor applies each
+// clone's static Rewrites before the live correlated values. Plans shard
+// by dependency component, clones included.
 package plan

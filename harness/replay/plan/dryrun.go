@@ -54,6 +54,10 @@ func (s *Schedule) WriteDryRun(w io.Writer) error {
 	}
 	pf("\n")
 
+	if a := p.Amplification(); a != nil {
+		writeAmplification(pf, a)
+	}
+
 	sessions := sessionSummaries(p)
 	slices.SortFunc(sessions, func(a, b SessionSummary) int {
 		return cmp.Or(b.Requests-a.Requests, cmp.Compare(a.Session, b.Session))
@@ -127,10 +131,12 @@ func sessionSummaries(p *Plan) []SessionSummary {
 
 // DryRun is the JSON form of a dry run.
 type DryRun struct {
-	Stats        Stats            `json:"stats"`
-	Sessions     []SessionSummary `json:"sessions"`
-	Requests     []PlannedRequest `json:"requests"`
-	Correlations []Correlation    `json:"correlations"`
+	Stats Stats `json:"stats"`
+	// Amplification is set for an amplified plan.
+	Amplification *Amplification   `json:"amplification,omitempty"`
+	Sessions      []SessionSummary `json:"sessions"`
+	Requests      []PlannedRequest `json:"requests"`
+	Correlations  []Correlation    `json:"correlations"`
 }
 
 // PlannedRequest is one node with its simulated intended time and its
@@ -139,6 +145,8 @@ type PlannedRequest struct {
 	Node
 	Intended time.Duration `json:"intended_ns"`
 	Preds    []PlannedPred `json:"preds,omitempty"`
+	// Rewrites are the clone's static rewrites (Plan.Rewrites).
+	Rewrites []Rewrite `json:"rewrites,omitempty"`
 }
 
 // PlannedPred is one incoming edge.
@@ -153,10 +161,10 @@ type PlannedPred struct {
 func (s *Schedule) DryRun() DryRun {
 	p := s.plan
 	intended, _ := s.Simulate()
-	d := DryRun{Stats: s.Stats(), Sessions: sessionSummaries(p), Correlations: p.Correlations}
+	d := DryRun{Stats: s.Stats(), Amplification: p.Amplification(), Sessions: sessionSummaries(p), Correlations: p.Correlations}
 	d.Requests = make([]PlannedRequest, len(p.Nodes))
 	for i, n := range p.Nodes {
-		r := PlannedRequest{Node: n, Intended: intended[i]}
+		r := PlannedRequest{Node: n, Intended: intended[i], Rewrites: p.Rewrites(i)}
 		for _, e := range p.Preds(i) {
 			r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: e.Correlations})
 		}
@@ -198,4 +206,56 @@ func offset(d time.Duration) string { return "+" + secs(d) }
 
 func millis(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}
+
+// How much of an amplification the text dry run lists.
+const (
+	dryRunIdentitySessions = 20
+	dryRunIdentityValues   = 3
+	dryRunClones           = 10
+)
+
+func writeAmplification(pf func(string, ...any), a *Amplification) {
+	mode, sends := "isolated identities", "clone 1 sends"
+	if a.Collide {
+		mode, sends = "collide: clones share identities and entity keys", "every clone sends them unchanged"
+	}
+	distinct := map[string]struct{}{}
+	for _, si := range a.Identities {
+		for _, v := range si.Values {
+			distinct[v] = struct{}{}
+		}
+	}
+	clones := "clones"
+	if a.Factor == 2 {
+		clones = "clone"
+	}
+	pf("Amplification: x%d (original + %d %s; %s; clone offset %s): %d identities in %d sessions\n",
+		a.Factor, a.Factor-1, clones, mode, secs(a.CloneOffset), len(distinct), len(a.Identities))
+	pf("\nIdentities (%d sessions, most occurrences first; %s):\n", len(a.Identities), sends)
+	for _, si := range a.Identities[:min(len(a.Identities), dryRunIdentitySessions)] {
+		var vs []string
+		for _, v := range si.Values[:min(len(si.Values), dryRunIdentityValues)] {
+			if a.Collide {
+				vs = append(vs, strconv.Quote(v))
+			} else {
+				vs = append(vs, strconv.Quote(v)+" -> "+strconv.Quote(CloneValue(v, 1, a.Factor)))
+			}
+		}
+		if len(si.Values) > dryRunIdentityValues {
+			vs = append(vs, fmt.Sprintf("... %d more", len(si.Values)-dryRunIdentityValues))
+		}
+		pf("  %-24s %6d occurrences  %s\n", si.Session, si.Occurrences, strings.Join(vs, ", "))
+	}
+	if len(a.Identities) > dryRunIdentitySessions {
+		pf("  ... %d more\n", len(a.Identities)-dryRunIdentitySessions)
+	}
+	pf("\nClones (%d):\n", len(a.Clones))
+	for _, c := range a.Clones[:min(len(a.Clones), dryRunClones)] {
+		pf("  clone %-4d %6d requests in %d sessions, starts %s, %d rewrites in %d requests, %d shared correlations\n",
+			c.Clone, c.Requests, c.Sessions, offset(c.Offset), c.Rewrites, c.Rewritten, c.SharedCorrelations)
+	}
+	if len(a.Clones) > dryRunClones {
+		pf("  ... %d more\n", len(a.Clones)-dryRunClones)
+	}
 }

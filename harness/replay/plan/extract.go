@@ -72,6 +72,7 @@ type extractor struct {
 	out  []occ
 	at   int64
 	seen map[uint64]struct{}
+	id   *identScan // set while a request is scanned
 }
 
 func (x *extractor) reset(at int64) {
@@ -82,6 +83,9 @@ func (x *extractor) reset(at int64) {
 
 // add offers every token of s at loc.
 func (x *extractor) add(loc Location, s string) {
+	if x.id != nil {
+		x.id.offer(loc, s)
+	}
 	var l uint32
 	have := false
 	tokens(s, func(t string) {
@@ -228,8 +232,10 @@ func (x *extractor) messages(ex *rprpb.Exchange, dir rprpb.Direction, hdrs []*rp
 				loc := Location{Part: PartGRPC, Path: prefix + "." + f.Path}
 				switch {
 				case f.IsVarint:
-					if x.ix.rule.candidate(strconv.FormatUint(f.Varint, 10)) {
-						x.add(loc, strconv.FormatUint(f.Varint, 10))
+					if s := strconv.FormatUint(f.Varint, 10); x.ix.rule.candidate(s) {
+						x.add(loc, s)
+					} else if x.id != nil {
+						x.id.offer(loc, s)
 					}
 				case printable(f.Bytes):
 					x.add(loc, string(f.Bytes))
@@ -290,10 +296,14 @@ func (x *extractor) json(data []byte, at func(path string) Location) {
 			}
 			if x.mayMatch(t) {
 				leaf(t)
+			} else if x.id != nil && x.id.wants(st, t) {
+				x.id.offer(at(jsonPath(st)), t)
 			}
 		case json.Number:
 			if x.ix.rule.candidate(string(t)) {
 				leaf(string(t))
+			} else if x.id != nil && x.id.wants(st, string(t)) {
+				x.id.offer(at(jsonPath(st)), string(t))
 			}
 		}
 		// A value (scalar or closed container) is complete.

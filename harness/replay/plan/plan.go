@@ -30,6 +30,10 @@ type Node struct {
 	// Start and End are recorded offsets from the recording's clock anchor.
 	Start time.Duration `json:"start_ns"`
 	End   time.Duration `json:"end_ns"`
+	// Clone is 0 for a recorded exchange and k (1..N-1) for its k-th copy
+	// in a plan amplified N times; a clone keeps the original's ID and its
+	// Session is the original's + "~" + k (see Amplify).
+	Clone int `json:"clone,omitempty"`
 }
 
 // Service is the recorded service time, what the simulation assumes the
@@ -123,6 +127,11 @@ type Plan struct {
 	compKey []string      // name of each shard unit, hashed to pick its shard
 	dropped int           // edges lost to sharding
 	origin  time.Duration // recorded offset that replay time 0 stands for
+
+	ident    []Identity // identities of the built plan's nodes, grouped by node
+	identOff []int32    // ident[identOff[b]:identOff[b+1]] belong to built node b
+	baseOf   []int32    // built node each node copies; nil means itself
+	amp      *amp       // nil unless amplified
 }
 
 // Preds returns the edges into node i. The slice is shared; do not modify.

@@ -129,13 +129,14 @@ func (p *Plan) Shard(i, n int) (*Plan, error) {
 // subset keeps the marked nodes with the edges and correlations among them.
 func (p *Plan) subset(keep []bool) *Plan {
 	remap := make([]int, len(p.Nodes))
-	q := &Plan{dropped: p.dropped, compKey: p.compKey, origin: p.origin}
+	q := &Plan{dropped: p.dropped, compKey: p.compKey, origin: p.origin, ident: p.ident, identOff: p.identOff, amp: p.amp}
 	for k, nd := range p.Nodes {
 		remap[k] = -1
 		if keep[k] {
 			remap[k] = len(q.Nodes)
 			q.Nodes = append(q.Nodes, nd)
 			q.comp = append(q.comp, p.comp[k])
+			q.baseOf = append(q.baseOf, int32(p.base(k)))
 		}
 	}
 	corrMap := make([]int, len(p.Correlations))

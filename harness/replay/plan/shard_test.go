@@ -112,3 +112,67 @@ func TestRunIsSafeForConcurrentCompletions(t *testing.T) {
 	assert.Zero(t, run.Remaining())
 	assert.Equal(t, len(p.Nodes), released)
 }
+
+func TestAmplifyThenShardPartitionsExactly(t *testing.T) {
+	// Shard after Amplify, and Amplify after Shard: both keep identities.
+	for _, collide := range []bool{false, true} {
+		// The synthetic recording's logins send no name (the server issues
+		// the player id, a correlation), so only long-mixed has identities.
+		for pi, p := range []*plan.Plan{synthPlan(t, 3000, 8), loadPlan(t, "long-mixed.rpr")} {
+			a, err := p.Amplify(3, plan.Collide(collide))
+			require.NoError(t, err)
+			type key struct {
+				id    uint64
+				clone int
+			}
+			owner := map[key]int{}
+			rewrites := 0
+			for _, n := range []int{1, 2, 5} {
+				clear(owner)
+				rewrites = 0
+				for i := range n {
+					s, err := a.Shard(i, n)
+					require.NoError(t, err)
+					for j, nd := range s.Nodes {
+						k := key{nd.ID, nd.Clone}
+						if _, dup := owner[k]; dup {
+							t.Fatalf("%v in two shards", k)
+						}
+						owner[k] = i
+						rewrites += len(s.Rewrites(j))
+					}
+					sch, err := s.Schedule(plan.Causal)
+					require.NoError(t, err)
+					replay(t, sch, func(j int) time.Duration { return s.Nodes[j].Service() })
+				}
+				require.Len(t, owner, len(a.Nodes), "union of shards is the plan")
+				for _, c := range a.Correlations {
+					src := a.Nodes[c.Source.Node]
+					for _, u := range c.Uses {
+						if use := a.Nodes[u.Node]; owner[key{src.ID, src.Clone}] != owner[key{use.ID, use.Clone}] {
+							t.Fatalf("value %q crosses shards", c.Value)
+						}
+					}
+				}
+				all := 0
+				for j := range a.Nodes {
+					all += len(a.Rewrites(j))
+				}
+				assert.Equal(t, all, rewrites, "shards keep the rewrites")
+				if !collide && pi == 1 {
+					assert.Positive(t, rewrites)
+				}
+			}
+			// Shard first, then amplify: the shard's clones keep their identities.
+			s, err := p.Shard(0, 2)
+			require.NoError(t, err)
+			sa, err := s.Amplify(2, plan.Collide(collide))
+			require.NoError(t, err)
+			for j, nd := range sa.Nodes {
+				if nd.Clone == 1 && !collide {
+					require.Len(t, sa.Rewrites(j), len(sa.Identities(j)))
+				}
+			}
+		}
+	}
+}

@@ -93,20 +93,21 @@ func numberShape(s string) (digits int, integer, ok bool) {
 	return digits, false, true
 }
 
-// tokenSeps split a string into the pieces a value can hide in: URL
-// segments, query pairs, "Bearer <tok>", "a=1; b=2", quoted ETags.
-const tokenSeps = "/?&=;, \t\"'#"
+// TokenSeps split a string into the pieces a value can hide in: URL
+// segments, query pairs, "Bearer <tok>", "a=1; b=2", quoted ETags. The
+// executor and rawproto find and replace values with the same separators.
+const TokenSeps = "/?&=;, \t\"'#"
 
 // tokens calls fn with s itself and with every piece of s between
 // separators, without allocating; duplicates are the caller's concern.
 func tokens(s string, fn func(string)) {
 	fn(s)
-	if !strings.ContainsAny(s, tokenSeps) {
+	if !strings.ContainsAny(s, TokenSeps) {
 		return
 	}
 	start := 0
 	for i := 0; i <= len(s); i++ {
-		if i < len(s) && strings.IndexByte(tokenSeps, s[i]) < 0 {
+		if i < len(s) && strings.IndexByte(TokenSeps, s[i]) < 0 {
 			continue
 		}
 		if i > start && !(start == 0 && i == len(s)) {
