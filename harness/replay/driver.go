@@ -2,24 +2,19 @@ package replay
 
 import (
 	"bytes"
-	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
-	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/reprise-dev/reprise/harness/protocol"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 )
 
-// ErrUnsupported marks exchanges this driver cannot replay yet (gRPC,
-// WebSocket); they still produce a Result so nothing is skipped silently.
+// ErrUnsupported marks exchanges whose protocol no registered driver
+// replays; they still produce a Result so nothing is skipped silently.
 var ErrUnsupported = errors.New("protocol not supported yet")
 
 // hopHeaders belong to one connection and are never replayed; Host and
@@ -30,118 +25,112 @@ var hopHeaders = map[string]bool{
 	"proxy-authorization": true, "proxy-authenticate": true, "http2-settings": true,
 }
 
-// connKey identifies a recorded client connection.
+// connKey identifies a recorded client connection and the protocol replayed
+// on it (an upgrade to WebSocket gets a client of its own).
 type connKey struct {
 	session string
 	conn    uint64
+	proto   rprpb.Protocol
 }
 
-// httpDriver sends rebuilt requests. It keeps one Transport per recorded
-// (session, connection), so the target sees connections open and get
-// reused the way the recording did; a Transport is closed when the last
-// request of its recorded connection is done, which bounds open sockets by
-// the recording's own concurrency.
-type httpDriver struct {
-	target  *url.URL
-	timeout time.Duration
-	tlsConf *tls.Config
+// conns hands out one protocol.Conn per recorded connection, so the target
+// sees connections open and get reused the way the recording did; a Conn
+// is closed when the last request of its recorded connection is done,
+// which bounds open sockets by the recording's own concurrency.
+type conns struct {
+	target protocol.Target
 
-	mu    sync.Mutex
-	conns map[connKey]*connState
+	mu sync.Mutex
+	m  map[connKey]*connState
 }
 
 type connState struct {
-	tr   *http.Transport
+	c    protocol.Conn
 	left int // requests of this connection not yet done
 }
 
-func newHTTPDriver(target *url.URL, timeout time.Duration, tlsConf *tls.Config) *httpDriver {
-	return &httpDriver{target: target, timeout: timeout, tlsConf: tlsConf, conns: make(map[connKey]*connState)}
+func newConns(t protocol.Target) *conns {
+	return &conns{target: t, m: make(map[connKey]*connState)}
 }
 
 // expect registers one more request of a recorded connection.
-func (d *httpDriver) expect(k connKey) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	c := d.conns[k]
+func (p *conns) expect(k connKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.m[k]
 	if c == nil {
 		c = &connState{}
-		d.conns[k] = c
+		p.m[k] = c
 	}
 	c.left++
 }
 
-func (d *httpDriver) transport(k connKey, proto rprpb.Protocol) *http.Transport {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	c := d.conns[k]
+// get returns the connection's client, dialling it on first use (Dial does
+// no I/O).
+func (p *conns) get(k connKey, d protocol.Driver) (protocol.Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.m[k]
 	if c == nil { // not expected: serve it anyway, closed at shutdown
 		c = &connState{left: 1}
-		d.conns[k] = c
+		p.m[k] = c
 	}
-	if c.tr == nil {
-		c.tr = d.newTransport(proto)
+	if c.c == nil {
+		t := p.target
+		t.Protocol = k.proto
+		conn, err := d.Dial(t)
+		if err != nil {
+			return nil, err
+		}
+		c.c = conn
 	}
-	return c.tr
+	return c.c, nil
 }
 
-func (d *httpDriver) release(k connKey) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	c := d.conns[k]
+func (p *conns) release(k connKey) {
+	p.mu.Lock()
+	c := p.m[k]
 	if c == nil {
+		p.mu.Unlock()
 		return
 	}
-	if c.left--; c.left <= 0 {
-		if c.tr != nil {
-			c.tr.CloseIdleConnections()
-		}
-		delete(d.conns, k)
+	c.left--
+	done := c.left <= 0
+	if done {
+		delete(p.m, k)
+	}
+	p.mu.Unlock()
+	if done && c.c != nil {
+		_ = c.c.Close()
 	}
 }
 
-func (d *httpDriver) close() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for k, c := range d.conns {
-		if c.tr != nil {
-			c.tr.CloseIdleConnections()
+func (p *conns) close() {
+	p.mu.Lock()
+	all := p.m
+	p.m = make(map[connKey]*connState)
+	p.mu.Unlock()
+	for _, c := range all {
+		if c.c != nil {
+			_ = c.c.Close()
 		}
-		delete(d.conns, k)
 	}
 }
 
-// newTransport picks the wire protocol: on an http target a recorded
-// HTTP/2 exchange (h2c or h2) goes out as prior-knowledge h2c; on https,
-// ALPN offers h2 for HTTP/2 exchanges and HTTP/1.1 only for HTTP/1 ones.
-func (d *httpDriver) newTransport(proto rprpb.Protocol) *http.Transport {
-	tr := &http.Transport{
-		Proxy:               nil, // never through an environment proxy: the guard vetted the target itself
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,              // the recorded Accept-Encoding is replayed as is
-		TLSClientConfig:     d.tlsConf.Clone(), // the transport adds its ALPN protocols to it
-	}
-	h2 := proto == rprpb.Protocol_PROTOCOL_H2C || proto == rprpb.Protocol_PROTOCOL_H2
-	var p http.Protocols
-	switch {
-	case d.target.Scheme == "https" && h2:
-		p.SetHTTP2(true)
-		p.SetHTTP1(true)
-		tr.ForceAttemptHTTP2 = true
-	case h2:
-		p.SetUnencryptedHTTP2(true)
-	default:
-		p.SetHTTP1(true)
-	}
-	tr.Protocols = &p
-	return tr
+// outMsg is a client message (gRPC) or frame (WebSocket) being rebuilt.
+type outMsg struct {
+	at         time.Duration // from the exchange's start, recorded (not yet ÷ speed)
+	data       []byte
+	compressed bool
+	opcode     uint32
+	truncated  bool
 }
 
 // rebuild makes the outgoing request from the recorded exchange.
 func rebuild(ex *rprpb.Exchange) *outRequest {
 	req := ex.GetRequest()
 	o := &outRequest{
+		proto:     ex.GetProtocol(),
 		method:    req.GetMethod(),
 		path:      req.GetPath(),
 		rawQuery:  req.GetRawQuery(),
@@ -151,6 +140,9 @@ func rebuild(ex *rprpb.Exchange) *outRequest {
 	}
 	if o.method == "" {
 		o.method = http.MethodGet
+	}
+	if g := ex.GetGrpc(); g != nil && g.GetFullMethod() != "" {
+		o.path = g.GetFullMethod()
 	}
 	if o.path == "" {
 		o.path = "/"
@@ -164,59 +156,58 @@ func rebuild(ex *rprpb.Exchange) *outRequest {
 			o.header.Add(name, v)
 		}
 	}
+	var msgs []*rprpb.Message
+	switch o.proto {
+	case rprpb.Protocol_PROTOCOL_GRPC:
+		msgs = ex.GetGrpc().GetMessages()
+		o.grpcEncoding = o.header.Get("Grpc-Encoding")
+	case rprpb.Protocol_PROTOCOL_WEBSOCKET:
+		msgs = ex.GetWebsocket().GetMessages()
+	}
+	for _, m := range msgs {
+		if m.GetDirection() != rprpb.Direction_DIRECTION_REQUEST {
+			continue
+		}
+		o.msgs = append(o.msgs, outMsg{at: max(time.Duration(m.GetAtNs()-ex.GetStartNs()), 0),
+			data: bytes.Clone(m.GetData()), compressed: m.GetCompressed(), opcode: m.GetOpcode(),
+			truncated: m.GetTruncated()})
+		o.truncated = o.truncated || m.GetTruncated()
+	}
 	return o
 }
 
-// exchangeTimes are offsets from the run's start.
-type exchangeTimes struct {
-	sent, firstByte, done time.Duration
+// decompressMessages leaves every gRPC request message uncompressed: the
+// driver sends them so (with no grpc-encoding), and substitution needs the
+// plain bytes.
+func (o *outRequest) decompressMessages() error {
+	for i := range o.msgs {
+		m := &o.msgs[i]
+		if !m.compressed {
+			continue
+		}
+		b, ok := decodeBody(m.data, o.grpcEncoding)
+		if !ok || o.grpcEncoding == "" {
+			return fmt.Errorf("request message %d: grpc-encoding %q cannot be decoded", i, o.grpcEncoding)
+		}
+		m.data, m.compressed = b, false
+	}
+	o.header.Del("Grpc-Encoding")
+	return nil
 }
 
-// send performs the request and reads the response, up to maxBody.
-func (d *httpDriver) send(ctx context.Context, tr *http.Transport, o *outRequest, since func() time.Duration) (status int, live liveResponse, size int64, t exchangeTimes, err error) {
-	target := strings.TrimSuffix(d.target.Scheme+"://"+d.target.Host+d.target.Path, "/") + o.path
-	if o.rawQuery != "" {
-		target += "?" + o.rawQuery
+// call is the protocol.Call for the rebuilt request; message offsets are
+// divided by speed.
+func (o *outRequest) call(ex *rprpb.Exchange, speed float64, clock func() time.Duration) *protocol.Call {
+	c := &protocol.Call{Protocol: o.proto, Method: o.method, Path: o.path, RawQuery: o.rawQuery,
+		Header: o.header, Body: o.body, Kind: ex.GetGrpc().GetKind(), Clock: clock}
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
+	for _, m := range o.msgs {
+		c.Messages = append(c.Messages, protocol.OutMessage{At: scale(m.at), Data: m.data,
+			Compressed: m.compressed, Opcode: m.opcode})
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
-	defer cancel()
-	// The transport's read loop calls the trace hook on its own goroutine,
-	// possibly after RoundTrip has returned an error: hand the time over
-	// atomically.
-	var firstByte atomic.Int64
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotFirstResponseByte: func() { firstByte.CompareAndSwap(0, int64(since())) },
-	})
-	req, err := http.NewRequestWithContext(ctx, o.method, target, bytes.NewReader(o.body))
-	if err != nil {
-		return 0, live, 0, t, fmt.Errorf("build request: %w", err)
+	if o.proto == rprpb.Protocol_PROTOCOL_WEBSOCKET {
+		c.Body = nil
+		c.Hold = scale(max(time.Duration(ex.GetEndNs()-ex.GetStartNs()), 0))
 	}
-	req.Header = o.header
-	req.ContentLength = int64(len(o.body))
-	if len(o.body) == 0 {
-		req.Body = http.NoBody
-	}
-	t.sent = since()
-	resp, err := tr.RoundTrip(req)
-	if err != nil {
-		t.done = since()
-		t.firstByte = time.Duration(firstByte.Load())
-		return 0, live, 0, t, err
-	}
-	defer resp.Body.Close()
-	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	n, _ := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
-	t.done = since()
-	t.firstByte = time.Duration(firstByte.Load())
-	if t.firstByte == 0 {
-		t.firstByte = t.done
-	}
-	live.header = resp.Header
-	if b, ok := decodeBody(raw, resp.Header.Get("Content-Encoding")); ok {
-		live.body = b
-	}
-	if rerr != nil {
-		return resp.StatusCode, live, int64(len(raw)) + n, t, fmt.Errorf("read body: %w", rerr)
-	}
-	return resp.StatusCode, live, int64(len(raw)) + n, t, nil
+	return c
 }

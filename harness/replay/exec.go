@@ -2,29 +2,39 @@ package replay
 
 import (
 	"context"
-	"errors"
+	"strings"
 	"time"
 
+	"github.com/reprise-dev/reprise/harness/protocol"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 )
 
 // do replays one node and returns its Result. Live values its response
-// issues are captured before it returns, so successors released by its
-// completion see them.
+// issues are captured before it returns (a stream's as its messages
+// arrive), so successors released by its completion see them.
 func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	n := r.plan.Nodes[d.Node]
 	ex := r.src[n.ID]
-	key := connKey{n.Session, n.Connection}
-	defer r.drv.release(key)
-	res := &rprpb.Result{ExchangeId: n.ID, Session: n.Session, Method: n.Method, Route: n.Route,
-		IntendedNs: int64(d.At), GrpcStatus: -1}
-	switch ex.GetProtocol() {
-	case rprpb.Protocol_PROTOCOL_GRPC, rprpb.Protocol_PROTOCOL_WEBSOCKET:
+	key := connKey{n.Session, n.Connection, ex.GetProtocol()}
+	defer r.conns.release(key)
+	res := &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session, Method: n.Method,
+		Route: n.Route, IntendedNs: int64(d.At), GrpcStatus: -1}
+	drv := r.drivers[ex.GetProtocol()]
+	if drv == nil {
 		res.Error = ErrUnsupported.Error()
 		return res
 	}
 	o := rebuild(ex)
+	var notes []string
+	if o.proto == rprpb.Protocol_PROTOCOL_GRPC {
+		if err := o.decompressMessages(); err != nil {
+			notes = append(notes, err.Error())
+		}
+	}
+	for _, rw := range r.plan.Rewrites(d.Node) {
+		o.rewrite(rw.At, rw.Old, rw.New)
+	}
 	for _, u := range r.uses[d.Node] {
 		c := r.plan.Correlations[u.corr]
 		live := r.live[u.corr].Load()
@@ -38,6 +48,12 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 			res.Unresolved = append(res.Unresolved, corrTag(u.corr, c, u.at))
 		}
 	}
+	if r.cfg.creds != nil {
+		notes = append(notes, o.credentials(ctx, r.cfg.creds, n.Session)...)
+	}
+	if r.cfg.shift != nil {
+		r.cfg.shift.apply(o)
+	}
 	if o.truncated {
 		r.mu.Lock()
 		r.col.sum.TruncatedBodies++
@@ -47,25 +63,86 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 		r.beforeSend(d.Node)
 	}
 	since := func() time.Duration { return time.Since(r.t0) }
-	status, live, size, t, err := r.drv.send(ctx, r.drv.transport(key, ex.GetProtocol()), o, since)
-	res.SentNs, res.FirstByteNs, res.DoneNs = int64(t.sent), int64(t.firstByte), int64(t.done)
-	res.Status = int32(status)
+	call := o.call(ex, r.sched.Speed(), since)
+	call.OnMessage = r.captureMessage(d.Node, ex)
+	rep, err := r.send(ctx, key, drv, call)
+	res.SentNs, res.FirstByteNs, res.DoneNs = int64(rep.Sent), int64(rep.FirstByte), int64(rep.Done)
+	res.Status, res.GrpcStatus = int32(rep.Status), rep.GRPCStatus
 	if err != nil {
-		res.Error = err.Error()
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			res.Error = "aborted: run ended"
+		notes = append(notes, err.Error())
+		if ctx.Err() != nil {
+			notes = append(notes[:len(notes)-1], "aborted: run ended")
 		}
 	}
-	if status == 0 {
+	res.Error = strings.Join(notes, "; ")
+	if rep.Status == 0 {
 		return res
 	}
-	res.Diff = diffResponse(ex, status, live, size)
+	live := liveResponse{header: rep.Header, msgs: rep.Messages}
+	if b, ok := decodeBody(rep.Body, rep.Header.Get("Content-Encoding")); ok {
+		live.body = b
+	}
+	switch o.proto {
+	case rprpb.Protocol_PROTOCOL_GRPC, rprpb.Protocol_PROTOCOL_WEBSOCKET:
+		res.Diff = diffMessages(ex, rep.Status, rep.GRPCStatus, live)
+	default:
+		res.Diff = diffResponse(ex, rep.Status, live, rep.Size)
+	}
 	for _, ci := range r.produces[d.Node] {
 		if v, ok := liveValue(r.plan.Correlations[ci], ex, live); ok {
 			r.live[ci].Store(&v)
 		}
 	}
 	return res
+}
+
+// send runs the call on the recorded connection's client, bounded by the
+// timeout (plus, for a WebSocket, the time it is held open).
+func (r *Replayer) send(ctx context.Context, key connKey, drv protocol.Driver, call *protocol.Call) (*protocol.Reply, error) {
+	conn, err := r.conns.get(key, drv)
+	if err != nil {
+		now := call.Clock()
+		return &protocol.Reply{GRPCStatus: -1, Sent: now, FirstByte: now, Done: now}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout+call.Hold)
+	defer cancel()
+	rep, err := conn.Do(ctx, call)
+	if rep == nil {
+		now := call.Clock()
+		rep = &protocol.Reply{GRPCStatus: -1, Sent: now, FirstByte: now, Done: now}
+	}
+	return rep, err
+}
+
+// captureMessage returns the hook that captures the live values a stream
+// issues as its messages arrive, so that a consumer started while the
+// stream is still open (an unordered use) can have them; nil when the
+// node issues none from messages.
+func (r *Replayer) captureMessage(node int, ex *rprpb.Exchange) func(int, *rprpb.Message) {
+	type want struct{ corr, index int }
+	var ws []want
+	for _, ci := range r.produces[node] {
+		c := r.plan.Correlations[ci]
+		if c.Source.At.Part != plan.PartGRPC && c.Source.At.Part != plan.PartWebSocket {
+			continue
+		}
+		if i, ok := liveIndex(c, ex); ok {
+			ws = append(ws, want{ci, i})
+		}
+	}
+	if len(ws) == 0 {
+		return nil
+	}
+	return func(i int, m *rprpb.Message) {
+		for _, w := range ws {
+			if w.index != i {
+				continue
+			}
+			if v, ok := liveMessageValue(r.plan.Correlations[w.corr], ex, m); ok {
+				r.live[w.corr].Store(&v)
+			}
+		}
+	}
 }
 
 // Progress is a live view of a running replay, for progress bars.

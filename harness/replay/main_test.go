@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	_ "github.com/reprise-dev/reprise/extensions/standard" // the protocol drivers
 )
 
 func TestMain(m *testing.M) {

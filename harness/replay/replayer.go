@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/reprise-dev/reprise/harness/protocol"
 	"github.com/reprise-dev/reprise/harness/recording"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
@@ -43,7 +44,10 @@ type Replayer struct {
 	src    Exchanges
 	target *url.URL
 	cfg    config
-	drv    *httpDriver
+	// drivers by recorded protocol, from the codec registry; conns holds
+	// their clients, one per recorded connection.
+	drivers map[rprpb.Protocol]protocol.Driver
+	conns   *conns
 
 	produces [][]int // node → correlations whose source it is
 	uses     [][]use // node → the correlated values it sends
@@ -72,12 +76,18 @@ func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Rep
 	}
 	p := s.Plan()
 	r := &Replayer{sched: s, plan: p, src: src, target: target, cfg: cfg,
-		drv:      newHTTPDriver(target, cfg.timeout, cfg.tls),
+		drivers:  map[rprpb.Protocol]protocol.Driver{},
+		conns:    newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
 		produces: make([][]int, len(p.Nodes)), uses: make([][]use, len(p.Nodes)),
 		live: make([]atomic.Pointer[string], len(p.Correlations)), col: newCollector()}
+	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
-		if src[n.ID] == nil {
+		ex := src[n.ID]
+		if ex == nil {
 			return nil, fmt.Errorf("%w: node %d, exchange %d", ErrMissingExchange, i, n.ID)
+		}
+		if _, seen := r.drivers[ex.GetProtocol()]; !seen {
+			r.drivers[ex.GetProtocol()] = codecs.DriverFor(ex.GetProtocol()) // nil: unsupported
 		}
 	}
 	for ci, c := range p.Correlations {
@@ -91,6 +101,7 @@ func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Rep
 	r.col.sum.Target = target.String()
 	r.col.sum.Mode = s.Mode().String()
 	r.col.sum.Speed = s.Speed()
+	r.col.sum.Shard = cfg.shard
 	return r, nil
 }
 
@@ -117,7 +128,7 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	for _, n := range r.plan.Nodes {
-		r.drv.expect(connKey{n.Session, n.Connection})
+		r.conns.expect(connKey{n.Session, n.Connection, r.src[n.ID].GetProtocol()})
 	}
 	// The clock starts after the preparation, so that writing plan.json
 	// does not count as generator lag.
@@ -147,13 +158,13 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 	sent := r.dispatch(ctx, results)
 	for i, n := range r.plan.Nodes {
 		if !sent[i] {
-			results <- &rprpb.Result{ExchangeId: n.ID, Session: n.Session, Method: n.Method, Route: n.Route,
-				IntendedNs: int64(r.sched.Base(i)), GrpcStatus: -1, Dropped: true}
+			results <- &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session,
+				Method: n.Method, Route: n.Route, IntendedNs: int64(r.sched.Base(i)), GrpcStatus: -1, Dropped: true}
 		}
 	}
 	close(results)
 	<-sinkDone
-	r.drv.close()
+	r.conns.close()
 
 	r.mu.Lock()
 	sum := r.col.finish()
@@ -193,6 +204,9 @@ func (r *Replayer) createResults() (*recording.Writer, error) {
 		RecorderConfig: map[string]string{"target": r.target.String(), "mode": r.sched.Mode().String(),
 			"speed": strconv.FormatFloat(r.sched.Speed(), 'g', -1, 64)},
 		Clock: &rprpb.Clock{Source: "monotonic", AnchorUnixNano: r.t0.UnixNano()},
+	}
+	if r.cfg.shard != "" {
+		hdr.RecorderConfig["shard"] = r.cfg.shard
 	}
 	w, err := recording.Create(filepath.Join(r.cfg.outDir, ResultsFile), hdr)
 	if err != nil {

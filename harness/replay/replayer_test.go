@@ -256,7 +256,8 @@ func TestH2CPriorKnowledge(t *testing.T) {
 func TestUnsupportedProtocolReported(t *testing.T) {
 	target, sn := server(t, ok)
 	s, src := fixture(t, plan.ASAP,
-		ex{id: 1, session: "a", proto: rprpb.Protocol_PROTOCOL_WEBSOCKET, path: "/ws", startMs: 0, endMs: 1},
+		// A protocol no registered driver replays.
+		ex{id: 1, session: "a", proto: rprpb.Protocol(42), path: "/ws", startMs: 0, endMs: 1},
 		ex{id: 2, session: "a", path: "/after", startMs: 2, endMs: 3},
 	)
 	dir := t.TempDir()

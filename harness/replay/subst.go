@@ -24,6 +24,9 @@ type use struct {
 type liveResponse struct {
 	header http.Header
 	body   []byte // content coding removed; nil when unknown
+	// msgs are the server's gRPC messages (uncompressed) or WebSocket data
+	// frames.
+	msgs []*rprpb.Message
 }
 
 // liveValue finds, in a replayed response, the value that stands where the
@@ -58,6 +61,12 @@ func liveValue(c plan.Correlation, rec *rprpb.Exchange, live liveResponse) (stri
 			return "", false
 		}
 		return mapToken(c.Value, r, l)
+	case plan.PartGRPC, plan.PartWebSocket:
+		i, ok := liveIndex(c, rec)
+		if !ok || i >= len(live.msgs) {
+			return "", false
+		}
+		return liveMessageValue(c, rec, live.msgs[i])
 	}
 	return "", false
 }
@@ -81,11 +90,8 @@ func setCookie(values []string, name string) (string, bool) {
 	return "", false
 }
 
-// tokenSeps are the separators the planner splits leaves with.
-const tokenSeps = "/?&=;, \t\"'#"
-
 func splitTokens(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(tokenSeps, r) })
+	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(plan.TokenSeps, r) })
 }
 
 // mapToken maps the token v of the recorded leaf rec onto the live leaf: the
@@ -168,11 +174,15 @@ func jsonLeaf(data []byte, path string) (string, bool) {
 
 // outRequest is a request being rebuilt from a recorded exchange.
 type outRequest struct {
+	proto                  rprpb.Protocol
 	method, path, rawQuery string
 	header                 http.Header
 	body                   []byte
 	truncated              bool
 	decoded                bool
+	// msgs are the client's gRPC messages or WebSocket frames.
+	msgs         []outMsg
+	grpcEncoding string
 }
 
 // ensureDecoded strips the content coding so a value can be swapped in the
@@ -196,14 +206,29 @@ func (o *outRequest) ensureDecoded() bool {
 // substitute swaps the recorded value old for live at one use location. It
 // reports false for locations this driver cannot rewrite.
 func (o *outRequest) substitute(at plan.Location, old, live string) bool {
+	return o.replace(at, old, live, strings.ReplaceAll)
+}
+
+// rewrite applies one of the plan's static rewrites (a clone's identity).
+// Unlike a correlated value, an identity can be a short word that also
+// starts a longer one ("ann" in "ann@example.com", itself an identity with
+// its own rewrite), so only whole tokens are replaced.
+func (o *outRequest) rewrite(at plan.Location, old, new string) bool {
+	return o.replace(at, old, new, replaceToken)
+}
+
+// replaceFunc replaces old by new in s: every occurrence, or whole tokens.
+type replaceFunc func(s, old, new string) string
+
+func (o *outRequest) replace(at plan.Location, old, live string, repl replaceFunc) bool {
 	switch at.Part {
 	case plan.PartPath:
-		o.path = strings.ReplaceAll(o.path, old, live)
+		o.path = repl(o.path, old, live)
 		if esc := url.PathEscape(old); esc != old {
-			o.path = strings.ReplaceAll(o.path, esc, url.PathEscape(live))
+			o.path = repl(o.path, esc, url.PathEscape(live))
 		}
 	case plan.PartQuery:
-		o.rawQuery = replaceEscaped(o.rawQuery, old, live)
+		o.rawQuery = replaceEscaped(o.rawQuery, old, live, repl)
 	case plan.PartHeader, plan.PartCookie:
 		name := at.Path
 		if at.Part == plan.PartCookie {
@@ -211,30 +236,74 @@ func (o *outRequest) substitute(at plan.Location, old, live string) bool {
 		}
 		vs := o.header.Values(name)
 		for i, v := range vs {
-			vs[i] = strings.ReplaceAll(v, old, live)
+			vs[i] = repl(v, old, live)
 		}
 	case plan.PartForm:
 		if !o.ensureDecoded() {
 			return false
 		}
-		o.body = []byte(replaceEscaped(string(o.body), old, live))
+		o.body = []byte(replaceEscaped(string(o.body), old, live, repl))
 	case plan.PartJSON:
 		if !o.ensureDecoded() {
 			return false
 		}
-		o.body = bytes.ReplaceAll(o.body, jsonEscape(old), jsonEscape(live))
+		o.body = []byte(repl(string(o.body), string(jsonEscape(old)), string(jsonEscape(live))))
+	case plan.PartGRPC:
+		return o.substituteGRPC(at.Path, old, live) // rawproto replaces whole leaves or tokens
+	case plan.PartWebSocket:
+		i, _, ok := splitFrameLocation(at.Path)
+		if !ok || i >= len(o.msgs) || !bytes.Contains(o.msgs[i].data, jsonEscape(old)) {
+			return false
+		}
+		o.msgs[i].data = []byte(repl(string(o.msgs[i].data), string(jsonEscape(old)), string(jsonEscape(live))))
 	default:
 		return false
 	}
 	return true
 }
 
-func replaceEscaped(s, old, live string) string {
-	s = strings.ReplaceAll(s, old, live)
+func replaceEscaped(s, old, live string, repl replaceFunc) string {
+	s = repl(s, old, live)
 	if esc := url.QueryEscape(old); esc != old {
-		s = strings.ReplaceAll(s, esc, url.QueryEscape(live))
+		s = repl(s, esc, url.QueryEscape(live))
 	}
 	return s
+}
+
+// wordSeps bound a whole token for rewrites: the planner's separators plus
+// JSON's punctuation, so that a bare number in a JSON body ("id":12) is a
+// token too. '@', '.', '-', '+' and '_' are not separators: they join the
+// parts of e-mails and names.
+const wordSeps = plan.TokenSeps + ":[]{}"
+
+// replaceToken replaces old by new in s where old stands as a whole token:
+// bounded on each side by the string's end or a byte of wordSeps.
+func replaceToken(s, old, new string) string {
+	if old == "" || !strings.Contains(s, old) {
+		return s
+	}
+	isSep := func(i int) bool { return i < 0 || i >= len(s) || strings.IndexByte(wordSeps, s[i]) >= 0 }
+	var b strings.Builder
+	done := 0 // s[:done] is written
+	for from := 0; ; {
+		j := strings.Index(s[from:], old)
+		if j < 0 {
+			break
+		}
+		i, end := from+j, from+j+len(old)
+		if isSep(i-1) && isSep(end) {
+			b.WriteString(s[done:i])
+			b.WriteString(new)
+			done, from = end, end
+			continue
+		}
+		from = i + 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // jsonEscape is s as it appears inside a JSON string token.

@@ -6,7 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/reprise-dev/reprise/compose/proto/platform"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 )
 
@@ -88,4 +90,49 @@ func FuzzJSONLeaf(f *testing.F) {
 			t.Fatalf("mapToken returned an empty live value")
 		}
 	})
+}
+
+func TestSubstituteGRPCMessageFixesNestedLengths(t *testing.T) {
+	// A live owner in the second item of a list, one level down, longer
+	// than the recorded one: the item's and the list's lengths must grow.
+	rec := &platform.ListItemsResponse{Items: []*platform.Item{
+		{Id: 1, Name: "sword", Owner: "nobody"},
+		{Id: 2, Name: "shield", Owner: "ana-8812345"},
+	}}
+	data, err := proto.Marshal(rec)
+	require.NoError(t, err)
+	o := &outRequest{msgs: []outMsg{{data: []byte("first")}, {data: data}}}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[1].1.4"}, "ana-8812345", "ana-live-000000000001"))
+	var got platform.ListItemsResponse
+	require.NoError(t, proto.Unmarshal(o.msgs[1].data, &got))
+	assert.Equal(t, "ana-live-000000000001", got.GetItems()[1].GetOwner())
+	assert.Equal(t, "nobody", got.GetItems()[0].GetOwner())
+	assert.Equal(t, "shield", got.GetItems()[1].GetName())
+	assert.Equal(t, "first", string(o.msgs[0].data), "other messages untouched")
+
+	// A value the path no longer holds is still found anywhere in the
+	// message; one it does not hold at all is not substituted.
+	o = &outRequest{msgs: []outMsg{{data: data}}}
+	assert.True(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[0].1.2"}, "ana-8812345", "x"))
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[0].1.2"}, "absent-123", "x"))
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[5].1"}, "x", "y"), "no such message")
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "bad"}, "x", "y"))
+	o.msgs[0].compressed = true
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[0].1.4"}, "x", "y"), "compressed bytes are not rewritten")
+}
+
+func TestReplaceTokenWholeTokensOnly(t *testing.T) {
+	for _, c := range []struct{ s, old, new, want string }{
+		{`{"user":"ann","email":"ann@example.com"}`, "ann", "ann-r1", `{"user":"ann-r1","email":"ann@example.com"}`},
+		{`{"email":"ann@example.com","user":"ann"}`, "ann@example.com", "ann+r1@example.com", `{"email":"ann+r1@example.com","user":"ann"}`},
+		{"/v1/players/ann/inventory", "ann", "ann-r2", "/v1/players/ann-r2/inventory"},
+		{"annann ann", "ann", "x", "annann x"},
+		{"anna", "ann", "x", "anna"},
+		{"ann", "ann", "x", "x"},
+		{`{"id":123456}`, "123456", "9123456", `{"id":9123456}`},
+		{"a=ann&b=joann", "ann", "z", "a=z&b=joann"},
+		{"", "ann", "z", ""},
+	} {
+		assert.Equal(t, c.want, replaceToken(c.s, c.old, c.new), "%q in %q", c.old, c.s)
+	}
 }

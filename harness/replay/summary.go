@@ -24,7 +24,10 @@ const (
 // Summary is the outcome of a run, written as summary.json; docs/summary.md
 // documents its schema.
 type Summary struct {
-	Target    string    `json:"target"`
+	Target string `json:"target"`
+	// Shard is "i/N" when this run replayed one shard of a plan
+	// (ShardLabel); empty for a whole plan.
+	Shard     string    `json:"shard,omitempty"`
 	Mode      string    `json:"mode"`
 	Speed     float64   `json:"speed"`
 	StartedAt time.Time `json:"started_at"`
