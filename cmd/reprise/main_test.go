@@ -40,6 +40,10 @@ func TestScripts(t *testing.T) {
 			"freeport": cmdFreePort,
 			"waithttp": cmdWaitHTTP,
 			"playgame": cmdPlayGame,
+			// The sharded-run proof (shardproof_test.go).
+			"stubapi":    cmdStubAPI,
+			"exitin":     cmdExitIn,
+			"shardcheck": cmdShardCheck,
 		},
 	})
 }

@@ -5,8 +5,10 @@ import (
 	"github.com/reprise-dev/reprise/internal/cmd/demo"
 	"github.com/reprise-dev/reprise/internal/cmd/importcmd"
 	"github.com/reprise-dev/reprise/internal/cmd/inspect"
+	"github.com/reprise-dev/reprise/internal/cmd/merge"
 	"github.com/reprise-dev/reprise/internal/cmd/record"
 	"github.com/reprise-dev/reprise/internal/cmd/replay"
+	"github.com/reprise-dev/reprise/internal/cmd/report"
 	"github.com/reprise-dev/reprise/internal/cmd/stack"
 	"github.com/reprise-dev/reprise/internal/cmd/testers"
 )
@@ -22,5 +24,7 @@ func init() {
 		testers.NewCmdTesters,
 		stack.NewCmdStack,
 		replay.NewCmdReplay,
+		report.NewCmdReport,
+		merge.NewCmdMerge,
 	)
 }
