@@ -483,3 +483,8 @@ func compact(v reflect.Value) {
 		}
 	}
 }
+
+// Where returns where path was written, "file:line" (or the file alone, or
+// "" for a scenario built in code), so that a command checking a field the
+// loader cannot check (an extension ID not registered) points at it.
+func (s *Scenario) Where(path string) string { return s.src.where(path) }

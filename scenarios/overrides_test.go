@@ -118,6 +118,14 @@ func TestBindFlagsRejectsMalformedValues(t *testing.T) {
 		{"--rate", "lots"},
 		{"--target", "/gateway"},
 		{"--collide=perhaps"},
+		{"--rate-curve", "0s-10"},
+		{"--rate-curve", "0s:10,soon:20"},
+		{"--clone-offset", "5"},
+		{"--time-shift=sometimes"},
+		{"--window", "10s"},
+		{"--window", "..tomorrow"},
+		{"--session", "[a"},
+		{"--route", "items"},
 	} {
 		fs := pflag.NewFlagSet("replay", pflag.ContinueOnError)
 		fs.SetOutput(nopWriter{})
@@ -147,3 +155,60 @@ func afterEq(s string) string {
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestApplyNewOverrides(t *testing.T) {
+	s, err := Parse([]byte(`recording:
+  path: a.rpr
+  filters: {sessions: [alice], routes: [/v1/a], window: {from: 1s, to: 2s}}
+amplify: {factor: 3}
+`), "s.yaml")
+	require.NoError(t, err)
+	o := parseFlags(t, "--rate-curve", "0s:10,30s:100/s,1m:10", "--clone-offset", "50ms", "--time-shift",
+		"--window", "5s..", "--session", "bob*,carol", "--route", "POST /v1/items/*/buy", "--route", "/v1/players/**")
+	o.Credentials, o.CredentialsFlag = &Credentials{Provider: ProviderCommand, Command: []string{"get-token"}}, "--credentials-command"
+	require.NoError(t, s.Apply(*o))
+	assert.Equal(t, RateMode, s.Timing.Mode, "--rate-curve implies mode rate")
+	require.NotNil(t, s.Timing.Rate)
+	assert.Equal(t, []RatePoint{
+		{At: 0, Rate: Freq{10, time.Second}},
+		{At: Duration(30 * time.Second), Rate: Freq{100, time.Second}},
+		{At: Duration(time.Minute), Rate: Freq{10, time.Second}},
+	}, s.Timing.Rate.Curve)
+	assert.Equal(t, Duration(50*time.Millisecond), s.Amplify.Offset)
+	assert.Equal(t, 3, s.Amplify.Factor, "the file's factor stays")
+	assert.True(t, s.TimeShift)
+	require.NotNil(t, s.Recording.Filters.Window)
+	assert.Equal(t, &Instant{Offset: 5 * time.Second}, s.Recording.Filters.Window.From)
+	assert.Nil(t, s.Recording.Filters.Window.To, "the flag's window replaces the file's whole")
+	assert.Equal(t, []string{"bob*", "carol"}, s.Recording.Filters.Sessions)
+	assert.Equal(t, []RoutePattern{"POST /v1/items/*/buy", "/v1/players/**"}, s.Recording.Filters.Routes)
+	assert.Equal(t, Credentials{Provider: ProviderCommand, Command: []string{"get-token"}, Timeout: DefaultCommandTimeout}, s.Credentials)
+}
+
+func TestApplyNewOverridesBlameTheirFlags(t *testing.T) {
+	s, err := Parse([]byte("recording: {path: a.rpr}\n"), "s.yaml")
+	require.NoError(t, err)
+	o := parseFlags(t, "--clone-offset", "5ms", "--rate", "3", "--rate-curve", "0s:1")
+	err = s.Apply(*o)
+	assert.EqualError(t, err, "--rate-curve: timing.rate: exclusive with --rate; give one")
+	o = parseFlags(t, "--clone-offset", "5ms", "--rate-curve", "1s:1,0s:2", "--window", "9s..3s")
+	o.Credentials, o.CredentialsFlag = &Credentials{Provider: ProviderStatic}, "--credentials"
+	err = s.Apply(*o)
+	require.Error(t, err)
+	for _, want := range []string{
+		"--clone-offset: amplify.offset: needs factor of at least 2",
+		"--rate-curve: timing.rate[0].at: 1s: the first point must be at 0s",
+		"--window: recording.filters.window.to: 3s: must be after from (9s)",
+		"--credentials: credentials.tokens: required with provider static",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+func TestRoutePatternDoubleStar(t *testing.T) {
+	p := RoutePattern("GET /v1/players/**")
+	assert.True(t, p.Match("GET", "/v1/players/alice/inventory", ""))
+	assert.True(t, p.Match("GET", "/v1/players", ""))
+	assert.False(t, p.Match("GET", "/v1/items/1", "/v1/items/{id}"))
+	assert.False(t, p.Match("POST", "/v1/players/alice", ""))
+}

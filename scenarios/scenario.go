@@ -28,7 +28,7 @@ type Scenario struct {
 	Target      Target         `yaml:"target,omitempty" json:"target,omitempty" desc:"Where to send the traffic: a URL or a stack. Defaults to the local stack's gateway."`
 	Timing      Timing         `yaml:"timing,omitempty" json:"timing,omitempty" desc:"How requests are paced."`
 	Amplify     Amplify        `yaml:"amplify,omitempty" json:"amplify,omitempty" desc:"Cloning sessions to multiply the load."`
-	Shard       Shard          `yaml:"shard,omitempty" json:"shard,omitempty" desc:"Replay only shard i of N (by session hash), written \"i/N\" with 0 <= i < N, to split a replay across machines."`
+	Shard       Shard          `yaml:"shard,omitempty" json:"shard,omitempty" desc:"Replay only shard i of N (sessions grouped by dependency component, hashed), written \"i/N\" with 0 <= i < N, to split a replay across machines."`
 	StartAt     Time           `yaml:"start_at,omitempty" json:"start_at,omitempty" desc:"RFC 3339 time at which to start, so that shards on several machines start together."`
 	TimeShift   bool           `yaml:"time_shift,omitempty" json:"time_shift,omitempty" desc:"Shift timestamps found in request bodies by the time elapsed since recording, so that they read as now."`
 	Credentials Credentials    `yaml:"credentials,omitempty" json:"credentials,omitempty" desc:"Where replayed requests get their credentials."`
@@ -53,12 +53,12 @@ type Recording struct {
 type Filters struct {
 	Window   *Window        `yaml:"window,omitempty" json:"window,omitempty" desc:"Only exchanges that started in this time window."`
 	Sessions []string       `yaml:"sessions,omitempty" json:"sessions,omitempty" desc:"Only sessions whose key matches one of these globs (*, ?, [a-z])."`
-	Routes   []RoutePattern `yaml:"routes,omitempty" json:"routes,omitempty" desc:"Only exchanges whose route matches one of these patterns: an optional method, then a path glob matched against the path or its route template, e.g. \"POST /v1/items/{id}/buy\", \"/v1/orders/*\", \"/platform.Market/*\"."`
+	Routes   []RoutePattern `yaml:"routes,omitempty" json:"routes,omitempty" desc:"Only exchanges whose route matches one of these patterns: an optional method, then a path glob matched against the path or its route template, e.g. \"POST /v1/items/{id}/buy\", \"/v1/orders/*\", \"/platform.Market/*\"; a trailing /** matches everything below."`
 }
 
 // Window is a time window of a recording. Either end may be left open.
 type Window struct {
-	From *Instant `yaml:"from,omitempty" json:"from,omitempty" desc:"Start (inclusive): an RFC 3339 time or an offset from the recording's first exchange such as \"90s\"."`
+	From *Instant `yaml:"from,omitempty" json:"from,omitempty" desc:"Start (inclusive): an RFC 3339 time or an offset from the recording's start (its clock anchor) such as \"90s\"."`
 	To   *Instant `yaml:"to,omitempty" json:"to,omitempty" desc:"End (exclusive), in the same forms as from."`
 }
 
@@ -90,7 +90,8 @@ const (
 	Recorded TimingMode = "recorded"
 	// ASAP sends as fast as causality allows.
 	ASAP TimingMode = "asap"
-	// RateMode paces requests at timing.rate, keeping sessions intact.
+	// RateMode starts sessions at timing.rate (sessions per second) and
+	// replays each one causally from its new start.
 	RateMode TimingMode = "rate"
 )
 
@@ -99,9 +100,9 @@ var TimingModes = []TimingMode{Causal, Recorded, ASAP, RateMode}
 
 // Timing is the pacing of a replay.
 type Timing struct {
-	Mode  TimingMode `yaml:"mode,omitempty" json:"mode,omitempty" default:"causal" enum:"causal,recorded,asap,rate" desc:"causal keeps each session's order and the recorded gaps; recorded sends at the recorded offsets; asap as fast as causality allows; rate at timing.rate, keeping sessions intact."`
+	Mode  TimingMode `yaml:"mode,omitempty" json:"mode,omitempty" default:"causal" enum:"causal,recorded,asap,rate" desc:"causal keeps each session's order and the recorded gaps; recorded sends at the recorded offsets; asap as fast as causality allows; rate starts sessions at timing.rate, each replayed causally from its new start."`
 	Speed float64    `yaml:"speed,omitempty" json:"speed,omitempty" default:"1" desc:"Time compression for causal and recorded timing: 2 replays twice as fast. Must be > 0."`
-	Rate  *Rate      `yaml:"rate,omitempty" json:"rate,omitempty" desc:"For mode rate: requests per second as \"200/s\", or a curve: a list of {at, rate} points, linear in between."`
+	Rate  *Rate      `yaml:"rate,omitempty" json:"rate,omitempty" desc:"For mode rate: sessions started per second as \"20/s\", or a step curve: a list of {at, rate} points, each rate holding until the next point."`
 }
 
 // Amplify multiplies the load by cloning sessions.
@@ -241,16 +242,33 @@ func (p RoutePattern) Validate() error {
 }
 
 // Match tells whether a request matches: the method (when the pattern has
-// one) and the path or its route template.
+// one) and the path or its route template. A trailing "/**" matches
+// everything below its prefix.
 func (p RoutePattern) Match(reqMethod, reqPath, template string) bool {
 	m, g := p.Split()
 	if m != "" && m != reqMethod {
 		return false
 	}
-	if ok, _ := path.Match(g, reqPath); ok {
-		return true
+	return globMatch(g, reqPath) || globMatch(g, template)
+}
+
+// globMatch is path.Match, plus a trailing "/**" that matches the prefix and
+// everything below it ("/v1/players/**").
+func globMatch(glob, s string) bool {
+	if prefix, ok := strings.CutSuffix(glob, "/**"); ok {
+		if ok, _ := path.Match(prefix, s); ok {
+			return true
+		}
+		for i := len(s) - 1; i > 0; i-- {
+			if s[i] == '/' {
+				if ok, _ := path.Match(prefix, s[:i]); ok {
+					return true
+				}
+			}
+		}
+		return false
 	}
-	ok, _ := path.Match(g, template)
+	ok, _ := path.Match(glob, s)
 	return ok
 }
 

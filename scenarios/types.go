@@ -81,7 +81,7 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // Instant is a point of a recording: an absolute RFC 3339 time, or an offset
-// from the recording's first exchange written as a duration ("90s").
+// from the recording's start (its clock anchor) written as a duration ("90s").
 type Instant struct {
 	// At is the absolute time; zero when the instant is an offset.
 	At time.Time
@@ -126,8 +126,8 @@ func (i *Instant) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // Shard selects the sessions one machine replays when a replay is split
-// across N machines by session hash: "i/N" with 0 ≤ i < N. The zero value
-// means no sharding.
+// across N machines (by dependency component, hashed): "i/N" with
+// 0 ≤ i < N. The zero value means no sharding.
 type Shard struct {
 	Index int
 	Count int
@@ -271,9 +271,10 @@ func (f *Freq) UnmarshalYAML(n *yaml.Node) error {
 	return f.UnmarshalText([]byte(n.Value))
 }
 
-// Rate is the target request rate of the rate timing mode: one constant
-// rate ("200/s") or a curve of points between which the rate changes
-// linearly, the last rate holding to the end.
+// Rate is the session start rate of the rate timing mode, in sessions per
+// second: one constant rate ("20/s") or a step curve, each point's rate
+// holding from its offset until the next point, the last to the end. It
+// maps one to one onto the planner's plan.RateCurve.
 type Rate struct {
 	// Constant is used when Curve is empty.
 	Constant Freq
@@ -282,8 +283,8 @@ type Rate struct {
 
 // RatePoint is one point of a rate curve.
 type RatePoint struct {
-	At   Duration `yaml:"at" json:"at" desc:"Time since the replay started at which the rate applies."`
-	Rate Freq     `yaml:"rate" json:"rate" desc:"The rate at that time, such as \"200/s\"."`
+	At   Duration `yaml:"at" json:"at" desc:"Time since the replay started from which the rate applies, until the next point."`
+	Rate Freq     `yaml:"rate" json:"rate" desc:"Sessions started per second from then on, such as \"20/s\"."`
 }
 
 // Validate checks every point: positive rates, offsets starting at 0 and
@@ -320,8 +321,8 @@ func (r Rate) Validate() error {
 	return errs.err()
 }
 
-// At returns the target rate in requests per second at time t since the
-// replay started.
+// At returns the session start rate, per second, at time t since the replay
+// started: the rate of the last point at or before t.
 func (r Rate) At(t time.Duration) float64 {
 	if len(r.Curve) == 0 {
 		return r.Constant.PerSecond()
@@ -329,8 +330,7 @@ func (r Rate) At(t time.Duration) float64 {
 	prev := r.Curve[0]
 	for _, p := range r.Curve[1:] {
 		if t < p.At.Std() {
-			frac := float64(t-prev.At.Std()) / float64(p.At-prev.At)
-			return prev.Rate.PerSecond() + frac*(p.Rate.PerSecond()-prev.Rate.PerSecond())
+			break
 		}
 		prev = p
 	}

@@ -84,9 +84,10 @@ func TestRateAt(t *testing.T) {
 	}}
 	require.NoError(t, curve.Validate())
 	assert.Equal(t, 100.0, curve.At(0))
-	assert.InDelta(t, 200.0, curve.At(5*time.Second), 1e-9)
-	assert.InDelta(t, 300.0, curve.At(10*time.Second), 1e-9)
-	assert.InDelta(t, 175.0, curve.At(15*time.Second), 1e-9)
+	assert.Equal(t, 100.0, curve.At(10*time.Second-1), "a step curve: no interpolation")
+	assert.Equal(t, 300.0, curve.At(10*time.Second))
+	assert.Equal(t, 300.0, curve.At(15*time.Second))
+	assert.Equal(t, 50.0, curve.At(20*time.Second))
 	assert.Equal(t, 50.0, curve.At(time.Minute), "the last rate holds")
 }
 

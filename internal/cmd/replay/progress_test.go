@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/reprise-dev/reprise/internal/cli"
+	"github.com/reprise-dev/reprise/scenarios"
 )
 
 func TestProgressOnlyOnTerminal(t *testing.T) {
@@ -18,14 +19,15 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 	defer srv.Close()
 	file := sampleRecording(t)
 	for _, term := range []bool{false, true} {
-		ios, _, out, errOut := cli.Test()
+		ios, _, stdout, errOut := cli.Test()
 		ios.IsTerminal = term
-		opts := &Options{IO: ios, File: file, Target: srv.URL, Timing: "asap", Speed: 1,
-			Out: filepath.Join(t.TempDir(), "run"), Timeout: 5e9}
+		target, timing, out := srv.URL, scenarios.ASAP, filepath.Join(t.TempDir(), "run")
+		opts := &Options{IO: ios, File: file, Timeout: 5e9,
+			Over: &scenarios.Overrides{Target: &target, Timing: &timing, Out: &out}}
 		err := run(context.Background(), opts)
 		code := cli.ExitCode(err)
 		require.Contains(t, []int{cli.ExitOK, cli.ExitInvalidRun}, code, "%v", err)
-		assert.Contains(t, out.String(), "total")
+		assert.Contains(t, stdout.String(), "total")
 		if term {
 			assert.Contains(t, errOut.String(), "replay ", "the bar goes to stderr on a terminal")
 		} else {

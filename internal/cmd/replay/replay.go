@@ -2,103 +2,132 @@ package replay
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	_ "github.com/reprise-dev/reprise/extensions/standard" // the protocol drivers the replayer looks up
 	"github.com/reprise-dev/reprise/harness/recording"
 	"github.com/reprise-dev/reprise/harness/replay"
 	"github.com/reprise-dev/reprise/harness/replay/guard"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
+	"github.com/reprise-dev/reprise/harness/results"
 	"github.com/reprise-dev/reprise/internal/cli"
+	"github.com/reprise-dev/reprise/scenarios"
 )
 
-// Options are the replay command's inputs.
+// Options are the replay command's inputs. The settings a scenario can hold
+// are in Over (flags given on the command line, nil when not given); the
+// rest are the verb's own.
 type Options struct {
 	IO       *cli.IOStreams
 	File     string
-	Target   string
-	Timing   string
-	Speed    float64
-	Rate     float64
-	Out      string
+	Scenario string
 	DryRun   bool
-	Shard    string
-	StartAt  string
-	Allow    []string
-	Window   string
-	Sessions []string
-	Routes   []string
 	Timeout  time.Duration
+	Over     *scenarios.Overrides
 
-	// now and resolver are replaced by tests.
-	now      func() time.Time
-	resolver guard.Resolver
+	CredentialsFile    string
+	CredentialsCommand string
+
+	CACert             string
+	ClientCert         string
+	ClientKey          string
+	InsecureSkipVerify bool
+
+	Admin string
+
+	// now, resolver and openStack are replaced by tests.
+	now       func() time.Time
+	resolver  guard.Resolver
+	openStack stackOpener
 }
 
 // NewCmdReplay returns the replay command.
-func NewCmdReplay(ios *cli.IOStreams) *cobra.Command {
-	opts := &Options{IO: ios}
+func NewCmdReplay(ios *cli.IOStreams) *cobra.Command { return newCmdReplay(&Options{IO: ios}) }
+
+// newCmdReplay binds the flags to opts, whose unexported fields tests set.
+func newCmdReplay(opts *Options) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "replay FILE --target URL",
+		Use:   "replay [FILE] [--scenario S.yaml] [--target URL|driver[/service]]",
 		Short: "Replay a recording against a staging target",
 		Long: `Replay a recording against a staging target, keeping causality: a request
 waits for the requests it depends on (same session, or a value first issued in
 another response), and values the target issues anew (tokens, ids, Location,
 ETag, cookies) are re-correlated into later requests automatically.
 
+The replay is described by flags, or by a scenario file (--scenario, see
+docs/scenarios.md) that flags override: a flag given on the command line
+wins, a flag not given leaves the file's value alone. FILE, when given,
+replaces the scenario's recording.path.
+
 Timing modes: causal (default: recorded offsets ÷ speed, never before a
 dependency is done), recorded (offsets only), asap (dependencies only) and
-rate (sessions start at --rate per second). Latency is measured from each
+rate (sessions start at --rate per second, or follow --rate-curve, each
+replayed causally from its new start). Latency is measured from each
 request's intended send time; a run whose generator fell behind is marked
 invalid (exit 3).
 
+--amplify N replays every session N times, clones under distinct identities
+(--collide: sharing the originals' identities, for contention), clone k
+started k × --clone-offset later. Amplification applies after the filters
+and before --shard, so clones are sharded too.
+
 Only loopback targets are allowed (127.0.0.0/8, ::1, localhost, or a name
 that resolves only to those); name other staging hosts with --allow-target.
+A stack target (--target local, a scenario's target.stack) is brought up
+for the replay and torn down after it, Ctrl-C included.
 
-The run directory (--out) receives results.rpr, summary.json and plan.json.
+The run directory (--out) receives results.rpr, summary.json, sketches.json
+and plan.json; merge shard runs with reprise merge.
 Exit status: 0 valid run, 1 failed run, 2 bad input or refused target,
-3 invalid run.`,
+3 invalid run, 130 interrupted. See docs/replay.md.`,
 		Example: `  # Replay against the local stack, twice as fast
   reprise replay capture.rpr --target http://127.0.0.1:8080 --speed 2
 
   # What would be replayed, without sending anything
   reprise replay capture.rpr --dry-run --window 10s..40s --session alice
 
+  # A scenario file, with its speed overridden
+  reprise replay --scenario scenarios/examples/trading-burst.yaml --speed 4
+
+  # Three copies of every session, clones 50ms apart, sessions ramping up
+  reprise replay capture.rpr --target http://127.0.0.1:8080 \
+      --amplify 3 --clone-offset 50ms --rate-curve 0s:5,30s:50,60s:5
+
   # Shard 0 of 4, all shards starting at the same wall time
-  reprise replay capture.rpr --target http://stage.internal:8080 \
+  reprise replay capture.rpr --target https://stage.internal:8443 --ca-cert stage-ca.pem \
       --allow-target stage.internal --shard 0/4 --start-at 2026-01-02T15:04:05Z`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cli.BadInput(fmt.Errorf("replay: want one recording file, got %d arguments", len(args)))
+			if len(args) > 1 {
+				return cli.BadInput(fmt.Errorf("replay: want at most one recording file, got %d arguments", len(args)))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.File = args[0]
+			if len(args) == 1 {
+				opts.File = args[0]
+			}
 			return run(cmd.Context(), opts)
 		},
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cli.BadInput(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
+	})
 	f := cmd.Flags()
-	f.StringVar(&opts.Target, "target", "", "base URL to replay against, e.g. http://127.0.0.1:8080")
-	f.StringVar(&opts.Timing, "timing", "causal", "timing mode: causal, recorded, asap or rate")
-	f.Float64Var(&opts.Speed, "speed", plan.DefaultSpeed, "divide recorded offsets and think times by this factor")
-	f.Float64Var(&opts.Rate, "rate", 0, "sessions started per second (timing rate)")
-	f.StringVar(&opts.Out, "out", "", "run directory (default runs/replay-<UTC time>)")
+	f.StringVar(&opts.Scenario, "scenario", "", "scenario file (YAML) describing the replay; flags override it")
+	opts.Over = scenarios.BindFlags(f)
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and exit without sending anything")
-	f.StringVar(&opts.Shard, "shard", "", "replay shard i of N (0 <= i < N), e.g. 0/4")
-	f.StringVar(&opts.StartAt, "start-at", "", "wait until this RFC 3339 wall time before starting")
-	f.StringSliceVar(&opts.Allow, "allow-target", nil, "allow this non-loopback host as a target (repeatable)")
-	f.StringVar(&opts.Window, "window", "", "replay only exchanges started in FROM..TO: offsets (10s..40s) or RFC 3339 times")
-	f.StringSliceVar(&opts.Sessions, "session", nil, "replay only this session (repeatable)")
-	f.StringSliceVar(&opts.Routes, "route", nil, "replay only route templates matching this glob (repeatable)")
 	f.DurationVar(&opts.Timeout, "timeout", replay.DefaultTimeout, "per-request timeout")
+	f.StringVar(&opts.CredentialsFile, "credentials", "", "YAML or JSON file mapping recorded placeholders or session keys to tokens (mode 600)")
+	f.StringVar(&opts.CredentialsCommand, "credentials-command", "", "command printing a token on stdout, run per session and placeholder (REPRISE_SESSION, REPRISE_PLACEHOLDER in its env)")
+	f.StringVar(&opts.CACert, "ca-cert", "", "PEM file of CA certificates to trust for an https target (instead of the system's)")
+	f.StringVar(&opts.ClientCert, "client-cert", "", "PEM client certificate for an https target (with --client-key)")
+	f.StringVar(&opts.ClientKey, "client-key", "", "PEM private key of --client-cert")
+	f.BoolVar(&opts.InsecureSkipVerify, "insecure-skip-verify", false, "do not verify the https target's certificate (loud; for throwaway staging only)")
+	f.StringVar(&opts.Admin, "admin", "", "serve Prometheus /metrics for the running replay on this address, e.g. 127.0.0.1:9464")
 	return cmd
 }
 
@@ -106,32 +135,32 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.now == nil {
 		opts.now = time.Now
 	}
-	mode, schedOpts, err := opts.timing()
+	sc, err := opts.resolve()
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	rd, err := recording.Open(opts.File)
+	mode, schedOpts, err := timing(sc)
+	if err != nil {
+		return cli.BadInput(err)
+	}
+	file := sc.Recording.Path
+	rd, err := recording.Open(file)
 	if err != nil {
 		return cli.BadInput(fmt.Errorf("replay: %w", err))
 	}
-	planOpts, err := opts.filters(rd.Header().GetClock().GetAnchorUnixNano())
+	anchor := time.Unix(0, rd.Header().GetClock().GetAnchorUnixNano()).UTC()
+	planOpts, keep, err := filters(sc, anchor, opts.Over.Window != nil)
 	if err != nil {
 		rd.Close()
 		return cli.BadInput(err)
 	}
-	p, err := plan.BuildSeq(ctx, rd.All(), planOpts...)
+	p, err := plan.BuildSeq(ctx, filterSeq(rd.All(), keep), planOpts...)
 	rd.Close()
 	if err != nil {
-		return cli.BadInput(fmt.Errorf("replay: %s: %w", opts.File, err))
+		return cli.BadInput(fmt.Errorf("replay: %s: %w", file, err))
 	}
-	if opts.Shard != "" {
-		i, n, err := parseShard(opts.Shard)
-		if err != nil {
-			return cli.BadInput(err)
-		}
-		if p, err = p.Shard(i, n); err != nil {
-			return cli.BadInput(fmt.Errorf("replay: --shard: %w", err))
-		}
+	if p, err = shape(p, sc); err != nil {
+		return cli.BadInput(err)
 	}
 	sched, err := p.Schedule(mode, schedOpts...)
 	if err != nil {
@@ -141,35 +170,42 @@ func run(ctx context.Context, opts *Options) error {
 		return sched.WriteDryRun(opts.IO.Out)
 	}
 
-	target, err := opts.checkTarget(ctx)
+	ropts, err := opts.replayOptions(sc, p, anchor)
 	if err != nil {
-		return err
+		return cli.BadInput(err)
 	}
-	var startAt time.Time
-	if opts.StartAt != "" {
-		if startAt, err = time.Parse(time.RFC3339, opts.StartAt); err != nil {
-			return cli.BadInput(fmt.Errorf("replay: --start-at %q: want an RFC 3339 time: %w", opts.StartAt, err))
-		}
-	}
-	rd, err = recording.Open(opts.File)
+	rd, err = recording.Open(file)
 	if err != nil {
 		return cli.BadInput(fmt.Errorf("replay: %w", err))
 	}
 	src, err := replay.LoadExchanges(ctx, rd.All(), p)
 	rd.Close()
 	if err != nil {
-		return cli.BadInput(fmt.Errorf("replay: %s: %w", opts.File, err))
+		return cli.BadInput(fmt.Errorf("replay: %s: %w", file, err))
 	}
-	out := opts.Out
-	if out == "" {
-		out = filepath.Join("runs", "replay-"+opts.now().UTC().Format("20060102T150405Z"))
-	}
-	r, err := replay.New(sched, src, target, replay.OutDir(out), replay.Timeout(opts.Timeout))
+
+	target, down, err := opts.target(ctx, sc)
 	if err != nil {
-		return cli.BadInput(fmt.Errorf("replay: %w", err))
+		return err
 	}
-	if !startAt.IsZero() {
-		if err := waitUntil(ctx, startAt, opts.now); err != nil {
+	defer down()
+
+	out := sc.Out
+	if out == "" {
+		out = filepath.Join("runs", sc.Name+"-"+opts.now().UTC().Format("20060102T150405Z"))
+	}
+	ropts = append(ropts, replay.OutDir(out), replay.Timeout(opts.Timeout))
+	r, err := replay.New(sched, src, target, ropts...)
+	if err != nil {
+		return cli.BadInput(err) // already says "replay: "
+	}
+	stopAdmin, err := opts.serveAdmin(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	if !sc.StartAt.IsZero() {
+		if err := waitUntil(ctx, sc.StartAt.Time, opts.now); err != nil {
 			return err
 		}
 	}
@@ -179,7 +215,13 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	if err := writeReport(opts.IO.Out, &sum, out); err != nil {
+	// The per-route sketches make the run mergeable (reprise merge); they
+	// are built from results.rpr so the replayer stays free of the results
+	// package, which imports it.
+	if _, err := results.SketchRun(context.WithoutCancel(ctx), out); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	if err := results.WriteText(opts.IO.Out, &sum, out); err != nil {
 		return err
 	}
 	switch {
@@ -193,101 +235,22 @@ func run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-func (o *Options) timing() (plan.Mode, []plan.ScheduleOption, error) {
-	mode, err := plan.ParseMode(o.Timing)
-	if err != nil {
-		return 0, nil, fmt.Errorf("replay: --timing: %w", err)
-	}
-	if !(o.Speed > 0) {
-		return 0, nil, fmt.Errorf("replay: --speed %v: want a number > 0", o.Speed)
-	}
-	so := []plan.ScheduleOption{plan.Speed(o.Speed)}
-	switch {
-	case mode == plan.Rate && !(o.Rate > 0):
-		return 0, nil, fmt.Errorf("replay: --timing rate needs --rate > 0")
-	case mode != plan.Rate && o.Rate != 0:
-		return 0, nil, fmt.Errorf("replay: --rate only applies to --timing rate")
-	case mode == plan.Rate:
-		so = append(so, plan.SessionRate(o.Rate))
-	}
-	return mode, so, nil
-}
-
-func (o *Options) filters(anchor int64) ([]plan.Option, error) {
-	var po []plan.Option
-	if o.Window != "" {
-		from, to, err := parseWindow(o.Window, anchor)
+// shape amplifies the filtered plan, then shards it: clones are sharded
+// like any session.
+func shape(p *plan.Plan, sc *scenarios.Scenario) (*plan.Plan, error) {
+	var err error
+	if a := sc.Amplify; a.Factor > 1 {
+		p, err = p.Amplify(a.Factor, plan.Collide(a.Collide), plan.CloneOffset(a.Offset.Std()))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("replay: amplify: %w", err)
 		}
-		po = append(po, plan.Window(from, to))
 	}
-	if len(o.Sessions) > 0 {
-		po = append(po, plan.Sessions(o.Sessions...))
-	}
-	if len(o.Routes) > 0 {
-		po = append(po, plan.Routes(o.Routes...))
-	}
-	return po, nil
-}
-
-func (o *Options) checkTarget(ctx context.Context) (*url.URL, error) {
-	if o.Target == "" {
-		return nil, cli.BadInput(errors.New("replay: --target is required (or use --dry-run)"))
-	}
-	u, err := url.Parse(o.Target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, cli.BadInput(fmt.Errorf("replay: --target %q: want http(s)://host[:port]", o.Target))
-	}
-	gopts := []guard.Option{guard.Allow(o.Allow...)}
-	if o.resolver != nil {
-		gopts = append(gopts, guard.WithResolver(o.resolver))
-	}
-	if err := guard.Check(ctx, u, gopts...); err != nil {
-		return nil, cli.BadInput(fmt.Errorf("replay: refusing to replay: %w", err))
-	}
-	return u, nil
-}
-
-// parseWindow reads FROM..TO as offsets from the recording's start
-// ("10s..1m") or as RFC 3339 wall times.
-func parseWindow(s string, anchor int64) (time.Duration, time.Duration, error) {
-	a, b, ok := strings.Cut(s, "..")
-	if !ok {
-		return 0, 0, fmt.Errorf("replay: --window %q: want FROM..TO", s)
-	}
-	parse := func(v string) (time.Duration, error) {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d, nil
+	if s := sc.Shard; !s.IsZero() {
+		if p, err = p.Shard(s.Index, s.Count); err != nil {
+			return nil, fmt.Errorf("replay: shard %s: %w", s, err)
 		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return 0, fmt.Errorf("replay: --window %q: %q is neither a duration nor an RFC 3339 time", s, v)
-		}
-		return time.Duration(t.UnixNano() - anchor), nil
 	}
-	from, err := parse(a)
-	if err != nil {
-		return 0, 0, err
-	}
-	to, err := parse(b)
-	if err != nil {
-		return 0, 0, err
-	}
-	if to <= from {
-		return 0, 0, fmt.Errorf("replay: --window %q: end not after start", s)
-	}
-	return from, to, nil
-}
-
-func parseShard(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("replay: --shard %q: want i/N with 0 <= i < N", s)
-	}
-	return i, n, nil
+	return p, nil
 }
 
 func waitUntil(ctx context.Context, at time.Time, now func() time.Time) error {

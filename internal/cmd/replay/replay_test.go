@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -134,7 +135,7 @@ func TestBadInput(t *testing.T) {
 		"bad timing":    {file, "--dry-run", "--timing", "sometimes"},
 		"bad speed":     {file, "--dry-run", "--speed", "0"},
 		"rate no rate":  {file, "--dry-run", "--timing", "rate"},
-		"rate wrong":    {file, "--dry-run", "--rate", "3"},
+		"rate wrong":    {file, "--dry-run", "--timing", "causal", "--rate", "3"},
 		"bad shard":     {file, "--dry-run", "--shard", "4/4"},
 		"bad window":    {file, "--dry-run", "--window", "5s"},
 		"bad start-at":  {file, "--target", "http://127.0.0.1:1", "--start-at", "tomorrow"},
@@ -209,4 +210,17 @@ func TestHelpHasExamples(t *testing.T) {
 	cmd.SetArgs([]string{"--help"})
 	require.NoError(t, cmd.Execute())
 	assert.Contains(t, buf.String(), "--allow-target")
+}
+
+// TestEveryFlagIsDocumented keeps docs/replay.md in step with the flags.
+func TestEveryFlagIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "replay.md"))
+	require.NoError(t, err)
+	ios, _, _, _ := cli.Test()
+	n := 0
+	NewCmdReplay(ios).Flags().VisitAll(func(f *pflag.Flag) {
+		n++
+		assert.Contains(t, string(doc), "`--"+f.Name, "docs/replay.md does not mention --%s", f.Name)
+	})
+	assert.Greater(t, n, 25)
 }
