@@ -158,16 +158,43 @@ func (pl *player) perform(ctx context.Context, a Action) {
 		if try == 0 {
 			fault = a.Fault
 		}
-		code, _, err := pl.attempt(ctx, method, path, body, fault, try)
+		code, data, err := pl.attempt(ctx, method, path, body, fault, try)
 		if ctx.Err() != nil {
 			return
 		}
 		if err == nil && code/100 == 2 && a.Kind == PostNAR {
 			pl.stats.NARPosts++
 		}
+		if err == nil && code == http.StatusOK && a.Kind == Buy && readsOrders(pl.t.Profile) {
+			pl.readOrder(ctx, data)
+		}
 		if err == nil && code < 500 {
 			return
 		}
+	}
+}
+
+// readsOrders tells the profiles that read a bought order back.
+func readsOrders(p Profile) bool { return p == Trader || p == Casual }
+
+// readOrder reads back the order a successful buy answered with, as a
+// client showing a receipt would. The id is the server's, so a replay of
+// this request works only if it re-correlates the id from its own buy.
+func (pl *player) readOrder(ctx context.Context, buyBody []byte) {
+	var buy struct {
+		OrderID string `json:"order_id"`
+	}
+	if json.Unmarshal(buyBody, &buy) != nil || buy.OrderID == "" {
+		pl.stats.OrderReadFailures++
+		return
+	}
+	code, _, err := pl.attempt(ctx, "GET", "/v1/orders/"+url.PathEscape(buy.OrderID), nil, NoFault, 0)
+	switch {
+	case ctx.Err() != nil:
+	case err == nil && code == http.StatusOK:
+		pl.stats.OrderReads++
+	default:
+		pl.stats.OrderReadFailures++
 	}
 }
 

@@ -15,10 +15,12 @@ type Profile string
 // The behaviour profiles.
 const (
 	// Casual browses items, checks missions and inventory, buys now and
-	// then, and thinks for a long time between actions.
+	// then (reading each order it gets back, GET /v1/orders/{id}), and
+	// thinks for a long time between actions.
 	Casual Profile = "casual"
 	// Trader snipes the same small hot set of items as the other traders, at
-	// shared drop ticks, which makes purchases contend.
+	// shared drop ticks, which makes purchases contend. It reads back every
+	// order it wins with the id the server issued (GET /v1/orders/{id}).
 	Trader Profile = "trader"
 	// Grinder advances missions over and over.
 	Grinder Profile = "grinder"

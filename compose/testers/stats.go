@@ -48,6 +48,10 @@ type ProfileStats struct {
 	Reconnects  int64 `json:"reconnects"`
 	// NARPosts are NAR traces the gateway accepted.
 	NARPosts int64 `json:"nar_posts"`
+	// OrderReads are orders read back (200) after a successful buy;
+	// OrderReadFailures are read-backs that did not answer 200.
+	OrderReads        int64 `json:"order_reads,omitempty"`
+	OrderReadFailures int64 `json:"order_read_failures,omitempty"`
 }
 
 func (a *ProfileStats) add(b ProfileStats) {
@@ -68,6 +72,8 @@ func (a *ProfileStats) add(b ProfileStats) {
 	a.Retries += b.Retries
 	a.Reconnects += b.Reconnects
 	a.NARPosts += b.NARPosts
+	a.OrderReads += b.OrderReads
+	a.OrderReadFailures += b.OrderReadFailures
 }
 
 // Stats is the outcome of a run, per profile.

@@ -106,6 +106,7 @@ func (g *Gateway) routes(s *svc.Service) {
 	s.Handle("POST /v1/login", g.login)
 	s.Handle("GET /v1/items", g.authed(g.listItems))
 	s.Handle("POST /v1/items/{id}/buy", g.authed(g.buy))
+	s.Handle("GET /v1/orders/{id}", g.authed(g.getOrder))
 	s.Handle("GET /v1/missions/{id}", g.authed(g.getMission))
 	s.Handle("POST /v1/missions/{id}/advance", g.authed(g.advanceMission))
 	s.Handle("GET /v1/players/{id}/inventory", g.authed(g.inventory))

@@ -43,7 +43,7 @@ func TestLoginListBuyInventoryHistory(t *testing.T) {
 	code, body = st.do(t, "POST", "/v1/items/1/buy", tok, nil)
 	require.Equal(t, 200, code, body)
 	buy := decode[buyResponse](t, body)
-	assert.Regexp(t, `^ord-\d+$`, buy.OrderID)
+	assert.Regexp(t, `^ord-[0-9a-f]{8}-\d{6}$`, buy.OrderID)
 	assert.Equal(t, int64(1), buy.Item)
 	assert.Equal(t, 1000-first.Price, buy.Balance)
 	assert.Regexp(t, `^0x[0-9a-f]{64}$`, buy.Tx)

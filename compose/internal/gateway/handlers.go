@@ -129,6 +129,42 @@ func (g *Gateway) buy(w http.ResponseWriter, r *http.Request, player string) {
 	writeJSON(w, http.StatusOK, buyResponse{OrderID: resp.GetOrderId(), Item: resp.GetItemId(), Balance: resp.GetBalance(), Tx: resp.GetTxHash()})
 }
 
+type orderJSON struct {
+	OrderID      string `json:"order_id"`
+	Player       string `json:"player"`
+	Item         int64  `json:"item"`
+	Price        int64  `json:"price"`
+	BalanceAfter int64  `json:"balance_after"`
+	Tx           string `json:"tx"`
+	CreatedNano  int64  `json:"created_unix_nano"`
+}
+
+// getOrder shows an order to its buyer only. Anyone else gets the same 404
+// as for an unknown id, so order ids cannot be probed for other players'
+// purchases.
+func (g *Gateway) getOrder(w http.ResponseWriter, r *http.Request, player string) {
+	id := r.PathValue("id")
+	if !idRE.MatchString(id) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("order id %q: want 1..64 of [A-Za-z0-9_-]", id), "INVALID_ARGUMENT")
+		return
+	}
+	ctx, cancel := g.backendCtx(r)
+	defer cancel()
+	o, err := g.market.GetOrder(ctx, &platform.GetOrderRequest{OrderId: id})
+	if err != nil {
+		writeBackendError(w, err)
+		return
+	}
+	if o.GetPlayer() != player {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("order %q not found", id), "NOT_FOUND")
+		return
+	}
+	writeJSON(w, http.StatusOK, orderJSON{
+		OrderID: o.GetOrderId(), Player: o.GetPlayer(), Item: o.GetItemId(), Price: o.GetPrice(),
+		BalanceAfter: o.GetBalanceAfter(), Tx: o.GetTxHash(), CreatedNano: o.GetCreatedUnixNano(),
+	})
+}
+
 // applyPromotion is the seeded fault FAULT_PANIC: a promotion table that was
 // never filled, indexed by a valid item id. It panics with index out of
 // range, a real runtime panic that svc.Handle recovers as a 500.

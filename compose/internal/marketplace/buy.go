@@ -62,7 +62,7 @@ func (s *Server) buyAtomic(ctx context.Context, req *platform.BuyRequest) (*plat
 	s.balances[player] = balance
 	it.owner = player
 	s.revenue += it.price
-	order := s.nextOrderLocked()
+	order := s.createOrderLocked(player, id, it.price, balance)
 	price := it.price
 	s.mu.Unlock()
 
@@ -74,6 +74,7 @@ func (s *Server) buyAtomic(ctx context.Context, req *platform.BuyRequest) (*plat
 		return nil, outcomeTxFailed, status.Errorf(codes.Unavailable, "order %s committed, but the sequencer did not take its tx: %v", order, err)
 	}
 	resp.TxHash = hash
+	s.setOrderTx(order, hash)
 	s.remember(req, resp)
 	return resp, outcomeOK, nil
 }
@@ -110,7 +111,8 @@ func (s *Server) buyRacy(ctx context.Context, req *platform.BuyRequest) (*platfo
 	s.balances[player] -= price
 	balance = s.balances[player]
 	s.revenue += price
-	order := s.nextOrderLocked()
+	order := s.createOrderLocked(player, id, price, balance)
+	s.orders[order].TxHash = hash
 	s.mu.Unlock()
 	resp := &platform.BuyResponse{OrderId: order, ItemId: id, Balance: balance, TxHash: hash}
 	return resp, outcomeOK, nil
@@ -144,12 +146,6 @@ func Reason(err error) string {
 		}
 	}
 	return ""
-}
-
-// nextOrderLocked needs s.mu held.
-func (s *Server) nextOrderLocked() string {
-	s.orderSeq++
-	return fmt.Sprintf("ord-%06d", s.orderSeq)
 }
 
 func (s *Server) submit(ctx context.Context, player string, id, price int64) (string, error) {

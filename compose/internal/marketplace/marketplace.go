@@ -109,6 +109,9 @@ type Server struct {
 	// the conservation invariant checkable.
 	revenue  int64
 	orderSeq int64
+	// orderTag is this process's part of every order id.
+	orderTag string
+	orders   map[string]*platform.Order
 	done     map[string]*platform.BuyResponse
 }
 
@@ -121,7 +124,13 @@ func New(cfg Config, seq Submitter, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	tag, err := newOrderTag()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
+		orderTag: tag,
+		orders:   map[string]*platform.Order{},
 		cfg:      cfg,
 		seq:      seq,
 		log:      log,

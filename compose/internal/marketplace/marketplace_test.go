@@ -67,7 +67,7 @@ func TestBuyDebitsTransfersAndSubmitsTx(t *testing.T) {
 	price := itemPrice(3)
 	resp, err := m.client.Buy(ctx, &platform.BuyRequest{Player: "ann", ItemId: 3})
 	require.NoError(t, err)
-	assert.Equal(t, "ord-000001", resp.GetOrderId())
+	assert.Regexp(t, `^ord-[0-9a-f]{8}-000001$`, resp.GetOrderId())
 	assert.Equal(t, int64(3), resp.GetItemId())
 	assert.Equal(t, DefaultStartBalance-price, resp.GetBalance())
 	assert.Regexp(t, `^0x[0-9a-f]{64}$`, resp.GetTxHash())

@@ -503,6 +503,145 @@ func (x *GetBalanceResponse) GetBalance() int64 {
 	return 0
 }
 
+type GetOrderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrderId       string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderRequest) Reset() {
+	*x = GetOrderRequest{}
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderRequest) ProtoMessage() {}
+
+func (x *GetOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderRequest.ProtoReflect.Descriptor instead.
+func (*GetOrderRequest) Descriptor() ([]byte, []int) {
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetOrderRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+// Order is a committed purchase as the marketplace keeps it.
+type Order struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OrderId string                 `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	Player  string                 `protobuf:"bytes,2,opt,name=player,proto3" json:"player,omitempty"`
+	ItemId  int64                  `protobuf:"varint,3,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Price   int64                  `protobuf:"varint,4,opt,name=price,proto3" json:"price,omitempty"`
+	// The player's balance right after the purchase.
+	BalanceAfter int64 `protobuf:"varint,5,opt,name=balance_after,json=balanceAfter,proto3" json:"balance_after,omitempty"`
+	// Empty while, or if, the sequencer has not taken the buy tx.
+	TxHash          string `protobuf:"bytes,6,opt,name=tx_hash,json=txHash,proto3" json:"tx_hash,omitempty"`
+	CreatedUnixNano int64  `protobuf:"varint,7,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Order) Reset() {
+	*x = Order{}
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Order) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Order) ProtoMessage() {}
+
+func (x *Order) ProtoReflect() protoreflect.Message {
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Order.ProtoReflect.Descriptor instead.
+func (*Order) Descriptor() ([]byte, []int) {
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Order) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *Order) GetPlayer() string {
+	if x != nil {
+		return x.Player
+	}
+	return ""
+}
+
+func (x *Order) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *Order) GetPrice() int64 {
+	if x != nil {
+		return x.Price
+	}
+	return 0
+}
+
+func (x *Order) GetBalanceAfter() int64 {
+	if x != nil {
+		return x.BalanceAfter
+	}
+	return 0
+}
+
+func (x *Order) GetTxHash() string {
+	if x != nil {
+		return x.TxHash
+	}
+	return ""
+}
+
+func (x *Order) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
 type GetProgressRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Player        string                 `protobuf:"bytes,1,opt,name=player,proto3" json:"player,omitempty"`
@@ -513,7 +652,7 @@ type GetProgressRequest struct {
 
 func (x *GetProgressRequest) Reset() {
 	*x = GetProgressRequest{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[9]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +664,7 @@ func (x *GetProgressRequest) String() string {
 func (*GetProgressRequest) ProtoMessage() {}
 
 func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[9]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +677,7 @@ func (x *GetProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetProgressRequest) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{9}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetProgressRequest) GetPlayer() string {
@@ -565,7 +704,7 @@ type AdvanceRequest struct {
 
 func (x *AdvanceRequest) Reset() {
 	*x = AdvanceRequest{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[10]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +716,7 @@ func (x *AdvanceRequest) String() string {
 func (*AdvanceRequest) ProtoMessage() {}
 
 func (x *AdvanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[10]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +729,7 @@ func (x *AdvanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceRequest) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{10}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AdvanceRequest) GetPlayer() string {
@@ -618,7 +757,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[11]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +769,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[11]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +782,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{11}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Progress) GetPlayer() string {
@@ -688,7 +827,7 @@ type Tx struct {
 
 func (x *Tx) Reset() {
 	*x = Tx{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[12]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +839,7 @@ func (x *Tx) String() string {
 func (*Tx) ProtoMessage() {}
 
 func (x *Tx) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[12]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +852,7 @@ func (x *Tx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tx.ProtoReflect.Descriptor instead.
 func (*Tx) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{12}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Tx) GetHash() string {
@@ -796,7 +935,7 @@ type SubmitTxResponse struct {
 
 func (x *SubmitTxResponse) Reset() {
 	*x = SubmitTxResponse{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[13]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +947,7 @@ func (x *SubmitTxResponse) String() string {
 func (*SubmitTxResponse) ProtoMessage() {}
 
 func (x *SubmitTxResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[13]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +960,7 @@ func (x *SubmitTxResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitTxResponse.ProtoReflect.Descriptor instead.
 func (*SubmitTxResponse) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{13}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SubmitTxResponse) GetHash() string {
@@ -851,7 +990,7 @@ type Block struct {
 
 func (x *Block) Reset() {
 	*x = Block{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[14]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -863,7 +1002,7 @@ func (x *Block) String() string {
 func (*Block) ProtoMessage() {}
 
 func (x *Block) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[14]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -876,7 +1015,7 @@ func (x *Block) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Block.ProtoReflect.Descriptor instead.
 func (*Block) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{14}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Block) GetNumber() uint64 {
@@ -925,7 +1064,7 @@ type StreamBlocksRequest struct {
 
 func (x *StreamBlocksRequest) Reset() {
 	*x = StreamBlocksRequest{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[15]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -937,7 +1076,7 @@ func (x *StreamBlocksRequest) String() string {
 func (*StreamBlocksRequest) ProtoMessage() {}
 
 func (x *StreamBlocksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[15]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -950,7 +1089,7 @@ func (x *StreamBlocksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamBlocksRequest.ProtoReflect.Descriptor instead.
 func (*StreamBlocksRequest) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{15}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StreamBlocksRequest) GetFromBlock() uint64 {
@@ -969,7 +1108,7 @@ type InventoryRequest struct {
 
 func (x *InventoryRequest) Reset() {
 	*x = InventoryRequest{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[16]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1120,7 @@ func (x *InventoryRequest) String() string {
 func (*InventoryRequest) ProtoMessage() {}
 
 func (x *InventoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[16]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1133,7 @@ func (x *InventoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InventoryRequest.ProtoReflect.Descriptor instead.
 func (*InventoryRequest) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{16}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *InventoryRequest) GetPlayer() string {
@@ -1015,7 +1154,7 @@ type InventoryResponse struct {
 
 func (x *InventoryResponse) Reset() {
 	*x = InventoryResponse{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[17]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1166,7 @@ func (x *InventoryResponse) String() string {
 func (*InventoryResponse) ProtoMessage() {}
 
 func (x *InventoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[17]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1179,7 @@ func (x *InventoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InventoryResponse.ProtoReflect.Descriptor instead.
 func (*InventoryResponse) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{17}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *InventoryResponse) GetPlayer() string {
@@ -1074,7 +1213,7 @@ type HistoryRequest struct {
 
 func (x *HistoryRequest) Reset() {
 	*x = HistoryRequest{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[18]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1225,7 @@ func (x *HistoryRequest) String() string {
 func (*HistoryRequest) ProtoMessage() {}
 
 func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[18]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1238,7 @@ func (x *HistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryRequest.ProtoReflect.Descriptor instead.
 func (*HistoryRequest) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{18}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HistoryRequest) GetPlayer() string {
@@ -1127,7 +1266,7 @@ type HistoryResponse struct {
 
 func (x *HistoryResponse) Reset() {
 	*x = HistoryResponse{}
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[19]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1278,7 @@ func (x *HistoryResponse) String() string {
 func (*HistoryResponse) ProtoMessage() {}
 
 func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_compose_proto_platform_platform_proto_msgTypes[19]
+	mi := &file_compose_proto_platform_platform_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1291,7 @@ func (x *HistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryResponse.ProtoReflect.Descriptor instead.
 func (*HistoryResponse) Descriptor() ([]byte, []int) {
-	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{19}
+	return file_compose_proto_platform_platform_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *HistoryResponse) GetPlayer() string {
@@ -1210,7 +1349,17 @@ const file_compose_proto_platform_platform_proto_rawDesc = "" +
 	"\x06player\x18\x01 \x01(\tR\x06player\"F\n" +
 	"\x12GetBalanceResponse\x12\x16\n" +
 	"\x06player\x18\x01 \x01(\tR\x06player\x12\x18\n" +
-	"\abalance\x18\x02 \x01(\x03R\abalance\"F\n" +
+	"\abalance\x18\x02 \x01(\x03R\abalance\",\n" +
+	"\x0fGetOrderRequest\x12\x19\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\"\xd3\x01\n" +
+	"\x05Order\x12\x19\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x16\n" +
+	"\x06player\x18\x02 \x01(\tR\x06player\x12\x17\n" +
+	"\aitem_id\x18\x03 \x01(\x03R\x06itemId\x12\x14\n" +
+	"\x05price\x18\x04 \x01(\x03R\x05price\x12#\n" +
+	"\rbalance_after\x18\x05 \x01(\x03R\fbalanceAfter\x12\x17\n" +
+	"\atx_hash\x18\x06 \x01(\tR\x06txHash\x12*\n" +
+	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\"F\n" +
 	"\x12GetProgressRequest\x12\x16\n" +
 	"\x06player\x18\x01 \x01(\tR\x06player\x12\x18\n" +
 	"\amission\x18\x02 \x01(\tR\amission\"B\n" +
@@ -1258,13 +1407,14 @@ const file_compose_proto_platform_platform_proto_rawDesc = "" +
 	"\x0fHistoryResponse\x12\x16\n" +
 	"\x06player\x18\x01 \x01(\tR\x06player\x12)\n" +
 	"\x03txs\x18\x02 \x03(\v2\x17.reprise.platform.v1.TxR\x03txs\x12\x1e\n" +
-	"\vas_of_block\x18\x03 \x01(\x04R\tasOfBlock2\xf7\x02\n" +
+	"\vas_of_block\x18\x03 \x01(\x04R\tasOfBlock2\xc5\x03\n" +
 	"\vMarketplace\x12c\n" +
 	"\fEnsurePlayer\x12(.reprise.platform.v1.EnsurePlayerRequest\x1a).reprise.platform.v1.EnsurePlayerResponse\x12Z\n" +
 	"\tListItems\x12%.reprise.platform.v1.ListItemsRequest\x1a&.reprise.platform.v1.ListItemsResponse\x12H\n" +
 	"\x03Buy\x12\x1f.reprise.platform.v1.BuyRequest\x1a .reprise.platform.v1.BuyResponse\x12]\n" +
 	"\n" +
-	"GetBalance\x12&.reprise.platform.v1.GetBalanceRequest\x1a'.reprise.platform.v1.GetBalanceResponse2\xb0\x01\n" +
+	"GetBalance\x12&.reprise.platform.v1.GetBalanceRequest\x1a'.reprise.platform.v1.GetBalanceResponse\x12L\n" +
+	"\bGetOrder\x12$.reprise.platform.v1.GetOrderRequest\x1a\x1a.reprise.platform.v1.Order2\xb0\x01\n" +
 	"\bMissions\x12U\n" +
 	"\vGetProgress\x12'.reprise.platform.v1.GetProgressRequest\x1a\x1d.reprise.platform.v1.Progress\x12M\n" +
 	"\aAdvance\x12#.reprise.platform.v1.AdvanceRequest\x1a\x1d.reprise.platform.v1.Progress2\xaf\x01\n" +
@@ -1287,7 +1437,7 @@ func file_compose_proto_platform_platform_proto_rawDescGZIP() []byte {
 	return file_compose_proto_platform_platform_proto_rawDescData
 }
 
-var file_compose_proto_platform_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_compose_proto_platform_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_compose_proto_platform_platform_proto_goTypes = []any{
 	(*Item)(nil),                 // 0: reprise.platform.v1.Item
 	(*EnsurePlayerRequest)(nil),  // 1: reprise.platform.v1.EnsurePlayerRequest
@@ -1298,45 +1448,49 @@ var file_compose_proto_platform_platform_proto_goTypes = []any{
 	(*BuyResponse)(nil),          // 6: reprise.platform.v1.BuyResponse
 	(*GetBalanceRequest)(nil),    // 7: reprise.platform.v1.GetBalanceRequest
 	(*GetBalanceResponse)(nil),   // 8: reprise.platform.v1.GetBalanceResponse
-	(*GetProgressRequest)(nil),   // 9: reprise.platform.v1.GetProgressRequest
-	(*AdvanceRequest)(nil),       // 10: reprise.platform.v1.AdvanceRequest
-	(*Progress)(nil),             // 11: reprise.platform.v1.Progress
-	(*Tx)(nil),                   // 12: reprise.platform.v1.Tx
-	(*SubmitTxResponse)(nil),     // 13: reprise.platform.v1.SubmitTxResponse
-	(*Block)(nil),                // 14: reprise.platform.v1.Block
-	(*StreamBlocksRequest)(nil),  // 15: reprise.platform.v1.StreamBlocksRequest
-	(*InventoryRequest)(nil),     // 16: reprise.platform.v1.InventoryRequest
-	(*InventoryResponse)(nil),    // 17: reprise.platform.v1.InventoryResponse
-	(*HistoryRequest)(nil),       // 18: reprise.platform.v1.HistoryRequest
-	(*HistoryResponse)(nil),      // 19: reprise.platform.v1.HistoryResponse
+	(*GetOrderRequest)(nil),      // 9: reprise.platform.v1.GetOrderRequest
+	(*Order)(nil),                // 10: reprise.platform.v1.Order
+	(*GetProgressRequest)(nil),   // 11: reprise.platform.v1.GetProgressRequest
+	(*AdvanceRequest)(nil),       // 12: reprise.platform.v1.AdvanceRequest
+	(*Progress)(nil),             // 13: reprise.platform.v1.Progress
+	(*Tx)(nil),                   // 14: reprise.platform.v1.Tx
+	(*SubmitTxResponse)(nil),     // 15: reprise.platform.v1.SubmitTxResponse
+	(*Block)(nil),                // 16: reprise.platform.v1.Block
+	(*StreamBlocksRequest)(nil),  // 17: reprise.platform.v1.StreamBlocksRequest
+	(*InventoryRequest)(nil),     // 18: reprise.platform.v1.InventoryRequest
+	(*InventoryResponse)(nil),    // 19: reprise.platform.v1.InventoryResponse
+	(*HistoryRequest)(nil),       // 20: reprise.platform.v1.HistoryRequest
+	(*HistoryResponse)(nil),      // 21: reprise.platform.v1.HistoryResponse
 }
 var file_compose_proto_platform_platform_proto_depIdxs = []int32{
 	0,  // 0: reprise.platform.v1.ListItemsResponse.items:type_name -> reprise.platform.v1.Item
-	12, // 1: reprise.platform.v1.Block.txs:type_name -> reprise.platform.v1.Tx
+	14, // 1: reprise.platform.v1.Block.txs:type_name -> reprise.platform.v1.Tx
 	0,  // 2: reprise.platform.v1.InventoryResponse.items:type_name -> reprise.platform.v1.Item
-	12, // 3: reprise.platform.v1.HistoryResponse.txs:type_name -> reprise.platform.v1.Tx
+	14, // 3: reprise.platform.v1.HistoryResponse.txs:type_name -> reprise.platform.v1.Tx
 	1,  // 4: reprise.platform.v1.Marketplace.EnsurePlayer:input_type -> reprise.platform.v1.EnsurePlayerRequest
 	3,  // 5: reprise.platform.v1.Marketplace.ListItems:input_type -> reprise.platform.v1.ListItemsRequest
 	5,  // 6: reprise.platform.v1.Marketplace.Buy:input_type -> reprise.platform.v1.BuyRequest
 	7,  // 7: reprise.platform.v1.Marketplace.GetBalance:input_type -> reprise.platform.v1.GetBalanceRequest
-	9,  // 8: reprise.platform.v1.Missions.GetProgress:input_type -> reprise.platform.v1.GetProgressRequest
-	10, // 9: reprise.platform.v1.Missions.Advance:input_type -> reprise.platform.v1.AdvanceRequest
-	12, // 10: reprise.platform.v1.Sequencer.SubmitTx:input_type -> reprise.platform.v1.Tx
-	15, // 11: reprise.platform.v1.Sequencer.StreamBlocks:input_type -> reprise.platform.v1.StreamBlocksRequest
-	16, // 12: reprise.platform.v1.Indexer.Inventory:input_type -> reprise.platform.v1.InventoryRequest
-	18, // 13: reprise.platform.v1.Indexer.History:input_type -> reprise.platform.v1.HistoryRequest
-	2,  // 14: reprise.platform.v1.Marketplace.EnsurePlayer:output_type -> reprise.platform.v1.EnsurePlayerResponse
-	4,  // 15: reprise.platform.v1.Marketplace.ListItems:output_type -> reprise.platform.v1.ListItemsResponse
-	6,  // 16: reprise.platform.v1.Marketplace.Buy:output_type -> reprise.platform.v1.BuyResponse
-	8,  // 17: reprise.platform.v1.Marketplace.GetBalance:output_type -> reprise.platform.v1.GetBalanceResponse
-	11, // 18: reprise.platform.v1.Missions.GetProgress:output_type -> reprise.platform.v1.Progress
-	11, // 19: reprise.platform.v1.Missions.Advance:output_type -> reprise.platform.v1.Progress
-	13, // 20: reprise.platform.v1.Sequencer.SubmitTx:output_type -> reprise.platform.v1.SubmitTxResponse
-	14, // 21: reprise.platform.v1.Sequencer.StreamBlocks:output_type -> reprise.platform.v1.Block
-	17, // 22: reprise.platform.v1.Indexer.Inventory:output_type -> reprise.platform.v1.InventoryResponse
-	19, // 23: reprise.platform.v1.Indexer.History:output_type -> reprise.platform.v1.HistoryResponse
-	14, // [14:24] is the sub-list for method output_type
-	4,  // [4:14] is the sub-list for method input_type
+	9,  // 8: reprise.platform.v1.Marketplace.GetOrder:input_type -> reprise.platform.v1.GetOrderRequest
+	11, // 9: reprise.platform.v1.Missions.GetProgress:input_type -> reprise.platform.v1.GetProgressRequest
+	12, // 10: reprise.platform.v1.Missions.Advance:input_type -> reprise.platform.v1.AdvanceRequest
+	14, // 11: reprise.platform.v1.Sequencer.SubmitTx:input_type -> reprise.platform.v1.Tx
+	17, // 12: reprise.platform.v1.Sequencer.StreamBlocks:input_type -> reprise.platform.v1.StreamBlocksRequest
+	18, // 13: reprise.platform.v1.Indexer.Inventory:input_type -> reprise.platform.v1.InventoryRequest
+	20, // 14: reprise.platform.v1.Indexer.History:input_type -> reprise.platform.v1.HistoryRequest
+	2,  // 15: reprise.platform.v1.Marketplace.EnsurePlayer:output_type -> reprise.platform.v1.EnsurePlayerResponse
+	4,  // 16: reprise.platform.v1.Marketplace.ListItems:output_type -> reprise.platform.v1.ListItemsResponse
+	6,  // 17: reprise.platform.v1.Marketplace.Buy:output_type -> reprise.platform.v1.BuyResponse
+	8,  // 18: reprise.platform.v1.Marketplace.GetBalance:output_type -> reprise.platform.v1.GetBalanceResponse
+	10, // 19: reprise.platform.v1.Marketplace.GetOrder:output_type -> reprise.platform.v1.Order
+	13, // 20: reprise.platform.v1.Missions.GetProgress:output_type -> reprise.platform.v1.Progress
+	13, // 21: reprise.platform.v1.Missions.Advance:output_type -> reprise.platform.v1.Progress
+	15, // 22: reprise.platform.v1.Sequencer.SubmitTx:output_type -> reprise.platform.v1.SubmitTxResponse
+	16, // 23: reprise.platform.v1.Sequencer.StreamBlocks:output_type -> reprise.platform.v1.Block
+	19, // 24: reprise.platform.v1.Indexer.Inventory:output_type -> reprise.platform.v1.InventoryResponse
+	21, // 25: reprise.platform.v1.Indexer.History:output_type -> reprise.platform.v1.HistoryResponse
+	15, // [15:26] is the sub-list for method output_type
+	4,  // [4:15] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -1353,7 +1507,7 @@ func file_compose_proto_platform_platform_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_compose_proto_platform_platform_proto_rawDesc), len(file_compose_proto_platform_platform_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

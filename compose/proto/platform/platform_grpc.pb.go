@@ -27,6 +27,7 @@ const (
 	Marketplace_ListItems_FullMethodName    = "/reprise.platform.v1.Marketplace/ListItems"
 	Marketplace_Buy_FullMethodName          = "/reprise.platform.v1.Marketplace/Buy"
 	Marketplace_GetBalance_FullMethodName   = "/reprise.platform.v1.Marketplace/GetBalance"
+	Marketplace_GetOrder_FullMethodName     = "/reprise.platform.v1.Marketplace/GetOrder"
 )
 
 // MarketplaceClient is the client API for Marketplace service.
@@ -39,6 +40,10 @@ type MarketplaceClient interface {
 	// a transaction to the sequencer. FAILED_PRECONDITION: sold or too poor.
 	Buy(ctx context.Context, in *BuyRequest, opts ...grpc.CallOption) (*BuyResponse, error)
 	GetBalance(ctx context.Context, in *GetBalanceRequest, opts ...grpc.CallOption) (*GetBalanceResponse, error)
+	// GetOrder returns a committed order; NOT_FOUND for an id this
+	// marketplace process never issued (ids carry a per-process tag, so an id
+	// from before a restart, or from another stack, is unknown).
+	GetOrder(ctx context.Context, in *GetOrderRequest, opts ...grpc.CallOption) (*Order, error)
 }
 
 type marketplaceClient struct {
@@ -89,6 +94,16 @@ func (c *marketplaceClient) GetBalance(ctx context.Context, in *GetBalanceReques
 	return out, nil
 }
 
+func (c *marketplaceClient) GetOrder(ctx context.Context, in *GetOrderRequest, opts ...grpc.CallOption) (*Order, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Order)
+	err := c.cc.Invoke(ctx, Marketplace_GetOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MarketplaceServer is the server API for Marketplace service.
 // All implementations must embed UnimplementedMarketplaceServer
 // for forward compatibility.
@@ -99,6 +114,10 @@ type MarketplaceServer interface {
 	// a transaction to the sequencer. FAILED_PRECONDITION: sold or too poor.
 	Buy(context.Context, *BuyRequest) (*BuyResponse, error)
 	GetBalance(context.Context, *GetBalanceRequest) (*GetBalanceResponse, error)
+	// GetOrder returns a committed order; NOT_FOUND for an id this
+	// marketplace process never issued (ids carry a per-process tag, so an id
+	// from before a restart, or from another stack, is unknown).
+	GetOrder(context.Context, *GetOrderRequest) (*Order, error)
 	mustEmbedUnimplementedMarketplaceServer()
 }
 
@@ -120,6 +139,9 @@ func (UnimplementedMarketplaceServer) Buy(context.Context, *BuyRequest) (*BuyRes
 }
 func (UnimplementedMarketplaceServer) GetBalance(context.Context, *GetBalanceRequest) (*GetBalanceResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetBalance not implemented")
+}
+func (UnimplementedMarketplaceServer) GetOrder(context.Context, *GetOrderRequest) (*Order, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetOrder not implemented")
 }
 func (UnimplementedMarketplaceServer) mustEmbedUnimplementedMarketplaceServer() {}
 func (UnimplementedMarketplaceServer) testEmbeddedByValue()                     {}
@@ -214,6 +236,24 @@ func _Marketplace_GetBalance_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Marketplace_GetOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MarketplaceServer).GetOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Marketplace_GetOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MarketplaceServer).GetOrder(ctx, req.(*GetOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Marketplace_ServiceDesc is the grpc.ServiceDesc for Marketplace service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -236,6 +276,10 @@ var Marketplace_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBalance",
 			Handler:    _Marketplace_GetBalance_Handler,
+		},
+		{
+			MethodName: "GetOrder",
+			Handler:    _Marketplace_GetOrder_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

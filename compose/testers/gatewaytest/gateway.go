@@ -39,6 +39,7 @@ type Gateway struct {
 	balance    map[string]int
 	inventory  map[string][]int
 	history    map[string][]string
+	orders     map[string]placed
 	missions   map[string]map[string]int
 	requests   []Request
 	traces     []testers.NARTrace
@@ -61,6 +62,7 @@ func Start(t testing.TB, opts ...Option) *Gateway {
 	g := &Gateway{
 		items: 50, owner: map[int]string{}, balance: map[string]int{},
 		inventory: map[string][]int{}, history: map[string][]string{}, missions: map[string]map[string]int{},
+		orders: map[string]placed{},
 	}
 	for _, o := range opts {
 		o(g)
@@ -120,6 +122,7 @@ func (g *Gateway) handler() http.Handler {
 	mux.HandleFunc("POST /v1/login", g.login)
 	mux.HandleFunc("GET /v1/items", g.auth(g.listItems))
 	mux.HandleFunc("POST /v1/items/{id}/buy", g.auth(g.buy))
+	mux.HandleFunc("GET /v1/orders/{id}", g.auth(g.orderOf))
 	mux.HandleFunc("GET /v1/missions/{id}", g.auth(g.mission(false)))
 	mux.HandleFunc("POST /v1/missions/{id}/advance", g.auth(g.mission(true)))
 	mux.HandleFunc("GET /v1/players/{id}/inventory", g.auth(g.inventoryOf))
@@ -212,8 +215,25 @@ func (g *Gateway) buy(w http.ResponseWriter, r *http.Request, player string) {
 		g.orderCount++
 		order := fmt.Sprintf("ord-%d", g.orderCount)
 		g.history[player] = append(g.history[player], order)
+		g.orders[order] = placed{player, id}
 		g.record(w, r, player, http.StatusOK, map[string]any{"order_id": order, "item": id, "balance": g.balance[player], "tx": fmt.Sprintf("0x%x", g.orderCount)})
 	}
+}
+
+type placed struct {
+	player string
+	item   int
+}
+
+// orderOf shows an order to its buyer; anyone else gets 404, as the real
+// gateway answers.
+func (g *Gateway) orderOf(w http.ResponseWriter, r *http.Request, player string) {
+	o, ok := g.orders[r.PathValue("id")]
+	if !ok || o.player != player {
+		g.record(w, r, player, http.StatusNotFound, errBody("no such order"))
+		return
+	}
+	g.record(w, r, player, http.StatusOK, map[string]any{"order_id": r.PathValue("id"), "player": o.player, "item": o.item})
 }
 
 func (g *Gateway) mission(advance bool) authed {
