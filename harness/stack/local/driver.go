@@ -86,11 +86,33 @@ func (d *Driver) Up(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	for attempt := 1; ; attempt++ {
+		err = d.upOnce(ctx, bins)
+		if err == nil || attempt == maxPortAttempts || ctx.Err() != nil || !portClash(err) {
+			return err
+		}
+		// Another process took one of the picked ports before the service
+		// bound it (see allocate): start again on fresh ports.
+	}
+}
+
+// maxPortAttempts bounds the restarts after a port clash.
+const maxPortAttempts = 3
+
+// portClash tells a failed start caused by a port taken in between
+// allocate and the service's bind: the service's last output says so.
+func portClash(err error) bool {
+	return strings.Contains(err.Error(), "address already in use")
+}
+
+// upOnce allocates ports and starts every service; on failure it tears
+// down what it started.
+func (d *Driver) upOnce(ctx context.Context, bins string) (err error) {
 	dir, err := os.MkdirTemp("", "reprise-stack-")
 	if err != nil {
 		return err
 	}
-	endpoints, err := allocate()
+	endpoints, err := allocatePorts()
 	if err != nil {
 		os.RemoveAll(dir)
 		return err
@@ -117,9 +139,13 @@ func (d *Driver) Up(ctx context.Context) (err error) {
 	return nil
 }
 
+// allocatePorts is allocate; tests replace it to force a port clash.
+var allocatePorts = allocate
+
 // allocate picks a free loopback port for every listener. The ports are
 // released before the services bind them; on a busy host another process
-// could take one in between, which shows as a failed start, not a hang.
+// could take one in between, which shows as a failed start that Up retries
+// on fresh ports.
 func allocate() (map[string]stack.Endpoint, error) {
 	// Hold every listener until all are picked, so no port is handed out twice.
 	var lns []net.Listener

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -168,4 +169,32 @@ func countListening(b []byte) int {
 		}
 	}
 	return n
+}
+
+// A port taken by another process between allocation and bind fails the
+// service's start; Up starts the stack again on fresh ports.
+func TestUpRetriesAfterPortClash(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	calls := 0
+	allocatePorts = func() (map[string]stack.Endpoint, error) {
+		calls++
+		eps, err := allocate()
+		if err == nil && calls == 1 {
+			first := stack.Services[0].Name
+			ep := eps[first]
+			ep.HTTP = taken.Addr().String()
+			eps[first] = ep
+		}
+		return eps, err
+	}
+	defer func() { allocatePorts = allocate }()
+	d := New(stack.BinDir(fakeBin), stack.ReadyTimeout(10*time.Second))
+	require.NoError(t, d.Up(context.Background()))
+	defer d.Down(context.Background())
+	assert.Equal(t, 2, calls, "a second allocation after the clash")
+	assert.NotEqual(t, taken.Addr().String(), d.Endpoints()[stack.Services[0].Name].HTTP)
+	left := len(d.started)
+	assert.Equal(t, len(stack.Services)+1, left, "the clashing start, then every service")
 }
