@@ -41,6 +41,7 @@ lint: $(STATICCHECK)
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./harness/recording/...
 	./bench/proxy.sh
+	./bench/replay.sh
 
 # The stack's services built with the race detector; run them with
 # `reprise stack up --bin-dir bin/race`.

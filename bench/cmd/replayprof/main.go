@@ -1,0 +1,193 @@
+// Command replayprof runs the same library calls as `reprise replay`
+// (the planner's Builder as plan.BuildSeq drives it, Schedule,
+// replay.LoadExchanges, replay.Run) phase by phase, with optional CPU and
+// heap profiles, and prints what each phase cost in time and memory. It is how the replay benchmark explains a
+// missed target: `go tool pprof` on its profiles points at the code.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	_ "github.com/reprise-dev/reprise/extensions/standard" // the protocol drivers, as reprise replay has them
+	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/replay"
+	"github.com/reprise-dev/reprise/harness/replay/plan"
+)
+
+type options struct {
+	rec, target, timing, out string
+	cpuProfile, heapProfile  string
+	buildHeapProfile         string
+	speed                    float64
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.rec, "rec", "", "recording to replay")
+	flag.StringVar(&o.target, "target", "", "target base URL (loopback)")
+	flag.StringVar(&o.timing, "timing", "asap", "timing mode")
+	flag.Float64Var(&o.speed, "speed", 1, "speed")
+	flag.StringVar(&o.out, "out", "", "run directory (results.rpr, summary.json); empty: none")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run")
+	flag.StringVar(&o.heapProfile, "heapprofile", "", "write a heap profile taken just before Run starts")
+	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "write a heap profile of the planner's state once every exchange is added (its peak)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "replayprof:", err)
+		os.Exit(1)
+	}
+}
+
+// phase is one step's cost: wall time and the live heap after it.
+type phase struct {
+	Name     string  `json:"name"`
+	Seconds  float64 `json:"seconds"`
+	HeapMiB  float64 `json:"live_heap_mib"`
+	TotalMiB float64 `json:"alloc_total_mib"`
+}
+
+func measure(name string, start time.Time) phase {
+	d := time.Since(start)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return phase{Name: name, Seconds: d.Seconds(), HeapMiB: float64(ms.HeapAlloc) / (1 << 20), TotalMiB: float64(ms.TotalAlloc) / (1 << 20)}
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	if o.rec == "" || o.target == "" {
+		return errors.New("-rec and -target are required")
+	}
+	target, err := url.Parse(o.target)
+	if err != nil {
+		return err
+	}
+	mode, err := plan.ParseMode(o.timing)
+	if err != nil {
+		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var phases []phase
+
+	t := time.Now()
+	rd, err := recording.Open(o.rec)
+	if err != nil {
+		return err
+	}
+	p, built, err := build(ctx, rd, o.buildHeapProfile)
+	rd.Close()
+	if err != nil {
+		return err
+	}
+	phases = append(phases, built, measure("plan.Builder.Plan", t))
+
+	t = time.Now()
+	sched, err := p.Schedule(mode, plan.Speed(o.speed))
+	if err != nil {
+		return err
+	}
+	phases = append(phases, measure("plan.Schedule", t))
+
+	t = time.Now()
+	if rd, err = recording.Open(o.rec); err != nil {
+		return err
+	}
+	src, err := replay.LoadExchanges(ctx, rd.All(), p)
+	rd.Close()
+	if err != nil {
+		return err
+	}
+	phases = append(phases, measure("replay.LoadExchanges", t))
+
+	if o.heapProfile != "" {
+		if err := writeHeap(o.heapProfile); err != nil {
+			return err
+		}
+	}
+	t = time.Now()
+	var ropts []replay.Option
+	if o.out != "" {
+		ropts = append(ropts, replay.OutDir(o.out))
+	}
+	sum, err := replay.Run(ctx, sched, src, target, ropts...)
+	if err != nil {
+		return err
+	}
+	phases = append(phases, measure("replay.Run", t))
+
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Phases  []phase `json:"phases"`
+		Sent    int     `json:"sent"`
+		Errors  int     `json:"errors"`
+		LagP99  float64 `json:"lag_p99_ms"`
+		RunRate float64 `json:"run_rate"`
+	}{phases, sum.Requests.Sent, sum.Errors.Total(), sum.Lag.P99, float64(sum.Requests.Sent) / phases[len(phases)-1].Seconds})
+}
+
+// build does what plan.BuildSeq does, through the public Builder, so that
+// the builder's state can be measured once every exchange is in: that is
+// when the planner holds the most.
+func build(ctx context.Context, rd *recording.Reader, heapProfile string) (*plan.Plan, phase, error) {
+	t := time.Now()
+	b, err := plan.NewBuilder()
+	if err != nil {
+		return nil, phase{}, err
+	}
+	n := 0
+	for rec, err := range rd.All() {
+		if err != nil {
+			return nil, phase{}, fmt.Errorf("record %d: %w", n, err)
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return nil, phase{}, ctx.Err()
+		}
+		if err := b.AddRecord(rec); err != nil {
+			return nil, phase{}, err
+		}
+	}
+	added := measure("plan.Builder.Add (all)", t)
+	if heapProfile != "" {
+		if err := writeHeap(heapProfile); err != nil {
+			return nil, phase{}, err
+		}
+	}
+	return b.Plan(), added, ctx.Err()
+}
+
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
