@@ -32,46 +32,10 @@ cd "$ROOT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/reprise-bench.XXXXXX")
 PIDS=()
 
-log() { printf '%s\n' "$*" >&2; }
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		# Bounded: a child that ignores SIGTERM for 3 s gets SIGKILL.
-		for _ in $(seq 30); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	if [[ ${KEEP_TMP:-0} == 1 ]]; then
-		log "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# wait_addr FILE PID: the address a helper wrote once listening.
-wait_addr() {
-	local file=$1 pid=$2
-	for _ in $(seq 100); do
-		if [[ -s $file ]]; then
-			cat "$file"
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 # ---------------------------------------------------------------- tools
 log "== building"
