@@ -11,7 +11,9 @@ import (
 
 // diffResponse compares a replayed response with the recorded one: status
 // class, JSON shape (keys and value types, never values) and body size.
-func diffResponse(rec *rprpb.Exchange, status int, live liveResponse, size int64) *rprpb.ResponseDiff {
+// recorded summarises the recorded body (recordedBody); it is called only
+// when the shapes must be compared.
+func diffResponse(rec *rprpb.Exchange, recorded func() *recBody, status int, live liveResponse, size int64) *rprpb.ResponseDiff {
 	resp := rec.GetResponse()
 	d := &rprpb.ResponseDiff{}
 	if resp.GetStatus() != 0 {
@@ -27,16 +29,43 @@ func diffResponse(rec *rprpb.Exchange, status int, live liveResponse, size int64
 	if resp.GetBody().GetTruncated() || live.body == nil {
 		return d
 	}
-	recBody, ok := decodeBody(resp.GetBody().GetData(), firstHeader(resp.GetHeaders(), "content-encoding"))
-	if !ok {
+	rb := recorded()
+	if !rb.decoded {
 		return d
 	}
-	rs, ok1 := jsonShape(recBody)
-	ls, ok2 := jsonShape(live.body)
-	if ok1 != ok2 || (ok1 && rs != ls) {
+	if len(live.body) == rb.size && bodyDigest(live.body) == rb.digest {
+		return d // the same bytes: the same shape
+	}
+	ls, ok := shapeHash(live.body)
+	if ok != rb.shapeOK || (ok && ls != rb.shape) {
 		d.JsonShapeChanged = true
 	}
 	return d
+}
+
+// recBody is what diffResponse needs of a recorded response body, computed
+// once per exchange.
+type recBody struct {
+	decoded bool   // the content coding could be removed
+	size    int    // decoded length
+	digest  uint64 // bodyDigest of the decoded body
+	shape   uint64 // shapeHash of the decoded body, when shapeOK
+	shapeOK bool
+}
+
+// summarizeBody summarises a recorded response body; a truncated one is
+// never compared.
+func summarizeBody(resp *rprpb.Response) recBody {
+	if resp.GetBody().GetTruncated() {
+		return recBody{}
+	}
+	b, ok := decodeBody(resp.GetBody().GetData(), firstHeader(resp.GetHeaders(), "content-encoding"))
+	if !ok {
+		return recBody{}
+	}
+	rb := recBody{decoded: true, size: len(b), digest: bodyDigest(b)}
+	rb.shape, rb.shapeOK = shapeHash(b)
+	return rb
 }
 
 // jsonShape is a canonical description of a JSON document's keys and value

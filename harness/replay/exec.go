@@ -86,7 +86,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	case rprpb.Protocol_PROTOCOL_GRPC, rprpb.Protocol_PROTOCOL_WEBSOCKET:
 		res.Diff = diffMessages(ex, rep.Status, rep.GRPCStatus, live)
 	default:
-		res.Diff = diffResponse(ex, rep.Status, live, rep.Size)
+		res.Diff = diffResponse(ex, func() *recBody { return r.recordedBody(d.Node, ex) }, rep.Status, live, rep.Size)
 	}
 	for _, ci := range r.produces[d.Node] {
 		if v, ok := liveValue(r.plan.Correlations[ci], ex, live); ok {

@@ -52,6 +52,7 @@ type Replayer struct {
 	produces [][]int // node → correlations whose source it is
 	uses     [][]use // node → the correlated values it sends
 	live     []atomic.Pointer[string]
+	bodies   []atomic.Pointer[recBody] // node → its recorded body's summary, once needed
 
 	inFlight atomic.Int64
 	mu       sync.Mutex // guards col for Progress
@@ -79,7 +80,8 @@ func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Rep
 		drivers:  map[rprpb.Protocol]protocol.Driver{},
 		conns:    newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
 		produces: make([][]int, len(p.Nodes)), uses: make([][]use, len(p.Nodes)),
-		live: make([]atomic.Pointer[string], len(p.Correlations)), col: newCollector()}
+		live: make([]atomic.Pointer[string], len(p.Correlations)), bodies: make([]atomic.Pointer[recBody], len(p.Nodes)),
+		col: newCollector()}
 	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
 		ex := src[n.ID]
@@ -103,6 +105,22 @@ func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Rep
 	r.col.sum.Speed = s.Speed()
 	r.col.sum.Shard = cfg.shard
 	return r, nil
+}
+
+// recordedBody summarises the recorded response body of a node, once: from
+// the summary LoadExchanges left in place of the bytes, or from the bytes.
+// Concurrent first calls may both compute it, to the same value.
+func (r *Replayer) recordedBody(node int, ex *rprpb.Exchange) *recBody {
+	if rb := r.bodies[node].Load(); rb != nil {
+		return rb
+	}
+	body := ex.GetResponse().GetBody()
+	rb, ok := bodySummary(body)
+	if !ok || len(body.GetData()) > 0 {
+		rb = summarizeBody(ex.GetResponse())
+	}
+	r.bodies[node].Store(&rb)
+	return &rb
 }
 
 // Run replays a schedule against target; see Replayer.Run.
@@ -190,7 +208,7 @@ func (r *Replayer) prepareRunDir() error {
 	if err := os.MkdirAll(r.cfg.outDir, 0o755); err != nil {
 		return fmt.Errorf("replay: run directory: %w", err)
 	}
-	return writeJSONFile(filepath.Join(r.cfg.outDir, PlanFile), r.sched.WriteDryRunJSON)
+	return writeJSONFile(filepath.Join(r.cfg.outDir, PlanFile), func(w io.Writer) error { return writePlanJSON(w, r.sched) })
 }
 
 func (r *Replayer) createResults() (*recording.Writer, error) {

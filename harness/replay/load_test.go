@@ -1,0 +1,154 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"iter"
+	"net/http"
+	"testing"
+	"unsafe"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
+	"github.com/reprise-dev/reprise/harness/replay/plan"
+)
+
+func records(exs []*rprpb.Exchange) iter.Seq2[*rprpb.Record, error] {
+	return func(yield func(*rprpb.Record, error) bool) {
+		for _, e := range exs {
+			c := proto.Clone(e).(*rprpb.Exchange)
+			if !yield(&rprpb.Record{Kind: &rprpb.Record_Exchange{Exchange: c}}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func gzipped(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, err := w.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return b.String()
+}
+
+// TestLoadExchangesSlimsAndKeepsDiffs: LoadExchanges keeps whole only the
+// responses that issue correlated values, and a replay from the slimmed
+// exchanges gives the same results (diffs, substitutions) as one from the
+// whole exchanges.
+func TestLoadExchangesSlimsAndKeepsDiffs(t *testing.T) {
+	const liveTok = "live-token-42abcdef"
+	bodies := map[string]string{
+		"/v1/login": `{"token":"` + liveTok + `","n":1}`,
+		"/same":     `{"a":1,"b":[1,2]}`, // recorded identical
+		"/values":   `{"b":[7],"a":9}`,   // same shape, other values
+		"/shape":    `{"a":1}`,           // recorded {"a":1,"b":2}
+		"/gz":       `{"x":"y"}`,         // recorded gzip of {"x":1}
+		"/text":     `plain`,             // recorded JSON
+	}
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/me" && r.Header.Get("Authorization") != "Bearer "+liveTok {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(bodies[r.URL.Path]))
+	})
+	exs := []ex{
+		{id: 1, session: "u", conn: 1, method: "POST", path: "/v1/login", startMs: 0, endMs: 5,
+			respBody: `{"token":"` + recTok + `","n":1}`},
+		{id: 2, session: "u", conn: 1, path: "/v1/me", startMs: 10, endMs: 15,
+			reqHeaders: [][2]string{{"Authorization", "Bearer " + recTok}}, respBody: `{}`},
+		{id: 3, session: "v", conn: 2, path: "/same", startMs: 0, endMs: 1, respBody: bodies["/same"]},
+		{id: 4, session: "v", conn: 2, path: "/values", startMs: 2, endMs: 3, respBody: `{"a":1,"b":[1,2]}`},
+		{id: 5, session: "v", conn: 2, path: "/shape", startMs: 4, endMs: 5, respBody: `{"a":1,"b":2}`},
+		{id: 6, session: "v", conn: 2, path: "/gz", startMs: 6, endMs: 7, respBody: gzipped(t, `{"x":1}`),
+			respHeaders: [][2]string{{"Content-Encoding", "gzip"}, {"X-Big", "yes"}}},
+		{id: 7, session: "v", conn: 2, path: "/text", startMs: 8, endMs: 9, respBody: `[1]`},
+	}
+	var pbs []*rprpb.Exchange
+	whole := Exchanges{}
+	for _, e := range exs {
+		pbs = append(pbs, e.pb())
+		whole[e.id] = e.pb()
+	}
+	p, err := plan.Build(pbs)
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Correlations)
+	slimmed, err := LoadExchanges(context.Background(), records(pbs), p)
+	require.NoError(t, err)
+
+	assert.Equal(t, whole[1].GetResponse().GetBody().GetData(), slimmed[1].GetResponse().GetBody().GetData(),
+		"the login's response issues the token: kept whole")
+	for _, id := range []uint64{3, 4, 5, 6, 7} {
+		b := slimmed[id].GetResponse().GetBody()
+		assert.Nil(t, b.GetData(), "exchange %d: body bytes dropped", id)
+		assert.Equal(t, int64(len(whole[id].GetResponse().GetBody().GetData())), b.GetSize(), "exchange %d: size kept", id)
+		_, ok := bodySummary(b)
+		assert.True(t, ok, "exchange %d: summary kept", id)
+	}
+	assert.Nil(t, slimmed[6].GetResponse().GetHeaders())
+	assert.Same(t, unsafe.StringData(slimmed[3].GetSession()), unsafe.StringData(slimmed[4].GetSession()),
+		"equal strings are shared")
+
+	run := func(src Exchanges) map[uint64]*rprpb.Result {
+		s, err := p.Schedule(plan.Causal, plan.Speed(100))
+		require.NoError(t, err)
+		dir := t.TempDir()
+		_, err = Run(context.Background(), s, src, target, OutDir(dir))
+		require.NoError(t, err)
+		return resultsByID(t, dir)
+	}
+	a, b := run(whole), run(slimmed)
+	require.Len(t, b, len(exs))
+	for id, ra := range a {
+		rb := b[id]
+		assert.True(t, proto.Equal(ra.GetDiff(), rb.GetDiff()), "exchange %d: diff %v vs %v", id, ra.GetDiff(), rb.GetDiff())
+		assert.Equal(t, ra.GetStatus(), rb.GetStatus(), "exchange %d", id)
+		assert.Equal(t, ra.GetSubstituted(), rb.GetSubstituted(), "exchange %d", id)
+	}
+	assert.Equal(t, int32(200), b[2].GetStatus(), "the live token was substituted from the kept response")
+	shapeChanged := map[uint64]bool{3: false, 4: false, 5: true, 6: true, 7: true}
+	for id, want := range shapeChanged {
+		assert.Equal(t, want, b[id].GetDiff().GetJsonShapeChanged(), "exchange %d", id)
+	}
+}
+
+// TestDiffResponseSameBytesSkipShapes: a live body with the recorded bytes
+// is judged by its digest alone; another one by its shape.
+func TestDiffResponseSameBytesSkipShapes(t *testing.T) {
+	recorded := []byte(`{"a":1}`)
+	e := ex{id: 1, respBody: string(recorded)}.pb()
+	rb := summarizeBody(e.GetResponse())
+	require.True(t, rb.decoded && rb.shapeOK)
+	lying := rb
+	lying.shape++ // a shape no live body has: only the fast path avoids a diff
+	get := func() *recBody { return &lying }
+	d := diffResponse(e, get, 200, liveResponse{body: recorded}, int64(len(recorded)))
+	assert.False(t, d.GetJsonShapeChanged(), "same bytes: no shape compared")
+	d = diffResponse(e, get, 200, liveResponse{body: []byte(`{"a":2}`)}, 7)
+	assert.True(t, d.GetJsonShapeChanged(), "other bytes: shapes compared")
+	truthful := func() *recBody { return &rb }
+	d = diffResponse(e, truthful, 200, liveResponse{body: []byte(` {"a":2}`)}, 8)
+	assert.False(t, d.GetJsonShapeChanged())
+	assert.InDelta(t, 8.0/7, d.GetBodySizeRatio(), 1e-9)
+}
+
+func TestBodySummaryRoundTrip(t *testing.T) {
+	for _, rb := range []recBody{{}, {decoded: true, size: 1 << 40, digest: ^uint64(0), shape: 42, shapeOK: true}, {decoded: true}} {
+		b := &rprpb.Body{Size: 9}
+		setBodySummary(b, rb)
+		got, ok := bodySummary(b)
+		assert.True(t, ok)
+		assert.Equal(t, rb, got)
+	}
+	_, ok := bodySummary(&rprpb.Body{Data: []byte("x")})
+	assert.False(t, ok, "a recorded body carries no summary")
+	_, ok = bodySummary(nil)
+	assert.False(t, ok)
+}
