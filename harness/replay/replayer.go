@@ -292,7 +292,6 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 			done = time.Duration(res.GetDoneNs())
 		}
 		due, _ := run.Done(d.Node, done) // each node is sent once
-		results <- res
 		now := time.Since(r.t0)
 		mu.Lock()
 		var direct []plan.Due
@@ -314,6 +313,8 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		case wake <- struct{}{}:
 		default:
 		}
+		// The result goes to the writer last: successors never wait for it.
+		results <- res
 	}
 	fire = func(d plan.Due) { // the caller marked d sent
 		r.inFlight.Add(1)
