@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"math"
 	"slices"
@@ -12,46 +13,6 @@ import (
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/route"
 )
-
-// index interns values and locations so that each distinct string is held
-// once, whatever the number of exchanges that carry it.
-type index struct {
-	rule   valueRule
-	vals   map[string]uint32
-	valStr []string
-	locs   map[Location]uint32
-	locArr []Location
-}
-
-func (ix *index) value(s string) uint32 {
-	if id, ok := ix.vals[s]; ok {
-		return id
-	}
-	// Tokens alias header strings and bodies; cloning keeps those from
-	// being retained by the index.
-	s = string([]byte(s))
-	id := uint32(len(ix.valStr))
-	ix.vals[s] = id
-	ix.valStr = append(ix.valStr, s)
-	return id
-}
-
-func (ix *index) valueBytes(b []byte) uint32 {
-	if id, ok := ix.vals[string(b)]; ok {
-		return id
-	}
-	return ix.value(string(b))
-}
-
-func (ix *index) location(l Location) uint32 {
-	if id, ok := ix.locs[l]; ok {
-		return id
-	}
-	id := uint32(len(ix.locArr))
-	ix.locs[l] = id
-	ix.locArr = append(ix.locArr, l)
-	return id
-}
 
 // span is a half-open range of a flat occurrence slice.
 type span struct{ from, to int32 }
@@ -64,16 +25,27 @@ type Builder struct {
 	ix    index
 	x     extractor
 	nodes []Node
-	req   []occ
-	resp  []occ
+	req   []reqOcc
 	reqs  []span
-	resps []span
-	ids   map[uint64]int
+	ids   map[uint64]struct{} // nil while ids only increase
+
+	// Per interned value, what correlation needs of the responses and
+	// requests added so far, kept as they arrive instead of every
+	// occurrence: the earliest producer and the earliest request start.
+	// Most values are never in a response, so producers are held apart,
+	// prodOf[v] indexing prods (-1: none yet).
+	prodOf   []int32
+	prods    []producer
+	firstReq []int64
 
 	idScan  identScan
 	idents  []Identity
 	idSpans []span
 	logins  map[string]bool // loginRoute by route template
+	strs    map[string]string
+
+	pass   int // passSingle, or which of BuildTwoPass's passes
+	cursor int // in the requests pass, how many nodes were matched
 }
 
 // NewBuilder returns an empty Builder.
@@ -88,11 +60,11 @@ func NewBuilder(opts ...Option) (*Builder, error) {
 		cfg: cfg,
 		ix: index{
 			rule: cfg.rule,
-			vals: make(map[string]uint32),
+			seed: maphash.MakeSeed(),
 			locs: make(map[Location]uint32),
 		},
-		ids:    make(map[uint64]int),
 		logins: make(map[string]bool),
+		strs:   make(map[string]string),
 	}
 	b.x = extractor{ix: &b.ix, seen: make(map[uint64]struct{})}
 	b.idScan = identScan{ix: &b.ix, known: make(map[string]string), seen: make(map[Identity]struct{})}
@@ -114,12 +86,30 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	if !b.cfg.filter.keep(n) {
 		return nil
 	}
-	if _, dup := b.ids[id]; dup {
+	if b.pass == passRequests {
+		if b.cursor >= len(b.nodes) || b.nodes[b.cursor].ID != id {
+			return fmt.Errorf("%w: exchange %d: not the exchange the first pass read at position %d (the recording changed between passes)", ErrBadExchange, id, b.cursor)
+		}
+		b.cursor++
+		b.addRequest(ex, b.nodes[b.cursor-1])
+		return nil
+	}
+	// Sessions, methods and routes repeat: each node shares one copy
+	// rather than keeping the string its record was decoded into.
+	n.Session, n.Method, n.Route = b.intern(n.Session), b.intern(n.Method), b.intern(n.Route)
+	if b.duplicate(id) {
 		return fmt.Errorf("%w: exchange %d: duplicate id", ErrBadExchange, id)
 	}
-	b.ids[id] = len(b.nodes)
 	b.nodes = append(b.nodes, n)
+	if b.pass == passSingle {
+		b.addRequest(ex, n)
+	}
+	b.addResponse(ex)
+	return nil
+}
 
+// addRequest collects the request's values and identities.
+func (b *Builder) addRequest(ex *rprpb.Exchange, n Node) {
 	b.x.reset(ex.GetStartNs())
 	login, ok := b.logins[n.Route]
 	if !ok {
@@ -134,15 +124,85 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	b.idents = append(b.idents, b.idScan.out...)
 	b.idSpans = append(b.idSpans, span{from, int32(len(b.idents))})
 	from = int32(len(b.req))
-	b.req = append(b.req, b.x.out...)
+	for _, o := range b.x.out {
+		b.req = append(b.req, reqOcc{val: o.val, loc: o.loc})
+	}
 	b.reqs = append(b.reqs, span{from, int32(len(b.req))})
+	b.grow()
+	for _, o := range b.x.out {
+		b.firstReq[o.val] = min(b.firstReq[o.val], ex.GetStartNs())
+	}
+}
 
+// addResponse collects the values the last node's response issues.
+func (b *Builder) addResponse(ex *rprpb.Exchange) {
 	b.x.reset(ex.GetEndNs())
 	b.x.response(ex)
-	from = int32(len(b.resp))
-	b.resp = append(b.resp, b.x.out...)
-	b.resps = append(b.resps, span{from, int32(len(b.resp))})
-	return nil
+	b.grow()
+	raw := int32(len(b.nodes) - 1)
+	for _, o := range b.x.out {
+		p := producer{at: o.at, node: raw, loc: o.loc}
+		switch i := b.prodOf[o.val]; {
+		case i < 0:
+			if o.at < math.MaxInt64 { // never visible: as if not produced
+				b.prodOf[o.val] = int32(len(b.prods))
+				b.prods = append(b.prods, p)
+			}
+		case b.earlier(o.at, raw, b.prods[i]):
+			b.prods[i] = p
+		}
+	}
+}
+
+// duplicate reports whether a node with this id was added, and notes it.
+// While ids only increase (as recorders number them) the last one is
+// enough; the first id out of that order builds the set of every id.
+func (b *Builder) duplicate(id uint64) bool {
+	if b.ids == nil {
+		if len(b.nodes) == 0 || id > b.nodes[len(b.nodes)-1].ID {
+			return false
+		}
+		b.ids = make(map[uint64]struct{}, len(b.nodes))
+		for i := range b.nodes {
+			b.ids[b.nodes[i].ID] = struct{}{}
+		}
+	}
+	if _, dup := b.ids[id]; dup {
+		return true
+	}
+	b.ids[id] = struct{}{}
+	return false
+}
+
+func (b *Builder) intern(s string) string {
+	if c, ok := b.strs[s]; ok {
+		return c
+	}
+	b.strs[s] = s
+	return s
+}
+
+// grow gives every interned value its correlation state.
+func (b *Builder) grow() {
+	for len(b.prodOf) < b.ix.count() {
+		b.prodOf = append(b.prodOf, -1)
+		b.firstReq = append(b.firstReq, math.MaxInt64)
+	}
+}
+
+// earlier reports whether a response occurrence at time at in node raw
+// comes before the producer p: earlier in time, or at the same time in a
+// node that sorts first (start, then id). Within one node the first
+// occurrence stays, as when the occurrences are walked in plan order.
+func (b *Builder) earlier(at int64, raw int32, p producer) bool {
+	if at != p.at {
+		return at < p.at
+	}
+	x, y := &b.nodes[raw], &b.nodes[p.node]
+	if c := cmpDur(x.Start, y.Start); c != 0 {
+		return c < 0
+	}
+	return x.ID < y.ID
 }
 
 // AddRecord plans the exchange in rec; other record kinds are skipped.
@@ -160,21 +220,66 @@ func BuildSeq(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], opts ...
 	if err != nil {
 		return nil, err
 	}
+	if err := b.addSeq(ctx, seq); err != nil {
+		return nil, err
+	}
+	return b.plan(true), ctx.Err()
+}
+
+// BuildTwoPass makes the plan BuildSeq makes from one of the identical
+// sequences open returns, reading two of them: every response first, then
+// every request. Knowing all the values responses issue before any request
+// is read, it keeps of the requests only what can be a correlation, where
+// a single pass must keep every distinct request value (ids, paths, request
+// ids: most of a large recording's planner memory) in case a later-read
+// response issues it. Each sequence should release what it opened when it
+// ends. A second sequence that differs from the first is an error.
+func BuildTwoPass(ctx context.Context, open func() (iter.Seq2[*rprpb.Record, error], error), opts ...Option) (*Plan, error) {
+	b, err := NewBuilder(opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, pass := range []int{passResponses, passRequests} {
+		b.pass = pass
+		b.ix.frozen = pass == passRequests
+		seq, err := open()
+		if err != nil {
+			return nil, fmt.Errorf("plan: pass %d: %w", pass, err)
+		}
+		if err := b.addSeq(ctx, seq); err != nil {
+			return nil, fmt.Errorf("plan: pass %d: %w", pass, err)
+		}
+	}
+	if b.cursor != len(b.nodes) {
+		return nil, fmt.Errorf("plan: pass 2: %w: %d exchanges, the first pass read %d (the recording changed between passes)", ErrBadExchange, b.cursor, len(b.nodes))
+	}
+	b.pass, b.ix.frozen = passSingle, false
+	return b.plan(true), ctx.Err()
+}
+
+// The Builder's passes: a single one (Add), or BuildTwoPass's two.
+const (
+	passSingle = iota
+	passResponses
+	passRequests
+)
+
+func (b *Builder) addSeq(ctx context.Context, seq iter.Seq2[*rprpb.Record, error]) error {
 	n := 0
 	for rec, err := range seq {
 		if err != nil {
-			return nil, fmt.Errorf("plan: reading record %d: %w", n, err)
+			return fmt.Errorf("plan: reading record %d: %w", n, err)
 		}
 		if n++; n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := b.AddRecord(rec); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return b.Plan(), ctx.Err()
+	return ctx.Err()
 }
 
 func nodeOf(ex *rprpb.Exchange) Node {
@@ -221,7 +326,12 @@ func protocolName(p rprpb.Protocol) string {
 
 // Plan computes the graph from everything added so far. The Builder may be
 // used again afterwards; each call plans from scratch.
-func (b *Builder) Plan() *Plan {
+func (b *Builder) Plan() *Plan { return b.plan(false) }
+
+// plan plans; with last set the Builder is done (BuildSeq's, BuildTwoPass's)
+// and what planning no longer needs is let go as soon as it is copied, so
+// that the plan and the builder are not both whole at the peak.
+func (b *Builder) plan(last bool) *Plan {
 	order := make([]int, len(b.nodes))
 	for i := range order {
 		order[i] = i
@@ -236,6 +346,11 @@ func (b *Builder) Plan() *Plan {
 	for k, raw := range order {
 		p.Nodes[k] = b.nodes[raw]
 	}
+	if last {
+		b.nodes, b.ids, b.strs, b.logins = nil, nil, nil, nil
+		b.ix.table, b.ix.locs = nil, nil // arena, offs and locArr name the correlations
+		b.x, b.idScan = extractor{}, identScan{}
+	}
 	if len(p.Nodes) > 0 {
 		p.origin = p.Nodes[0].Start
 	}
@@ -247,7 +362,9 @@ func (b *Builder) Plan() *Plan {
 	return p
 }
 
-// producer is where a value was first seen in a response.
+// producer is where a value was first seen in a response; node is the
+// index in Builder.nodes (added order) while building, in Plan.Nodes
+// (start order) while correlating.
 type producer struct {
 	at   int64
 	node int32
@@ -259,24 +376,18 @@ type producer struct {
 // its producer is the earliest such response, its uses every request that
 // carries it (the producer's own request cannot: it would have been first).
 func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
-	nv := len(b.ix.valStr)
-	prod := make([]producer, nv)
-	firstReq := make([]int64, nv)
-	for v := range nv {
-		prod[v] = producer{at: math.MaxInt64, node: -1}
-		firstReq[v] = math.MaxInt64
-	}
+	nv := b.ix.count()
+	rank := make([]int32, len(order)) // plan index by added index
 	for k, raw := range order {
-		for _, o := range b.resp[b.resps[raw].from:b.resps[raw].to] {
-			if o.at < prod[o.val].at {
-				prod[o.val] = producer{at: o.at, node: int32(k), loc: o.loc}
-			}
-		}
-		start := int64(p.Nodes[k].Start)
-		for _, o := range b.req[b.reqs[raw].from:b.reqs[raw].to] {
-			firstReq[o.val] = min(firstReq[o.val], start)
-		}
+		rank[raw] = int32(k)
 	}
+	none := producer{at: math.MaxInt64, node: -1}
+	prod := make([]producer, len(b.prods))
+	for i, p := range b.prods {
+		prod[i] = p
+		prod[i].node = rank[p.node]
+	}
+	firstReq := b.firstReq
 
 	corrOf := make([]int32, nv)
 	for v := range corrOf {
@@ -292,7 +403,10 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 			cur = append(cur, Edge{From: int(a), To: k, Kind: Order, Think: node.Start - p.Nodes[a].End})
 		}
 		for _, o := range b.req[b.reqs[raw].from:b.reqs[raw].to] {
-			src := prod[o.val]
+			src := none
+			if i := b.prodOf[o.val]; i >= 0 {
+				src = prod[i]
+			}
 			if src.node < 0 || int(src.node) == k || firstReq[o.val] < src.at {
 				continue
 			}
@@ -302,7 +416,7 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 				corrOf[o.val] = c
 				s := p.Nodes[src.node]
 				p.Correlations = append(p.Correlations, Correlation{
-					Value:  b.ix.valStr[o.val],
+					Value:  b.ix.str(o.val),
 					Source: Ref{Node: int(src.node), Exchange: s.ID, At: b.ix.locArr[src.loc]},
 				})
 			}

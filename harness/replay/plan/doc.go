@@ -10,4 +10,10 @@
 // Collide, under the same ones for contention; the executor applies each
 // clone's static Rewrites before the live correlated values. Plans shard
 // by dependency component, clones included.
+//
+// Building streams: per exchange the Builder keeps its node, its request's
+// candidate values (interned in one byte arena) and, per value, only the
+// earliest producer and earliest request, never the response occurrences.
+// BuildTwoPass reads a recording twice (responses, then requests) to keep
+// only request values some response issued; it makes the same plan.
 package plan

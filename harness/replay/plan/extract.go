@@ -2,7 +2,6 @@ package plan
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/url"
 	"strconv"
@@ -57,6 +56,9 @@ type occ struct {
 	at       int64
 }
 
+// reqOcc is a request's occurrence: its time is the node's start.
+type reqOcc struct{ val, loc uint32 }
+
 // skippedRequestHeaders never carry issued values, and scanning them would
 // only fill the index with user agents and media types.
 var skippedRequestHeaders = map[string]bool{
@@ -73,6 +75,8 @@ type extractor struct {
 	at   int64
 	seen map[uint64]struct{}
 	id   *identScan // set while a request is scanned
+
+	walker jsonWalker
 }
 
 func (x *extractor) reset(at int64) {
@@ -95,7 +99,9 @@ func (x *extractor) add(loc Location, s string) {
 		if !have {
 			l, have = x.ix.location(loc), true
 		}
-		x.push(x.ix.value(t), l)
+		if v, ok := x.ix.value(t); ok {
+			x.push(v, l)
+		}
 	})
 }
 
@@ -104,7 +110,9 @@ func (x *extractor) addRaw(loc Location, b []byte) {
 	if len(b) < x.ix.rule.minLen || len(b) > x.ix.rule.maxLen {
 		return
 	}
-	x.push(x.ix.valueBytes(b), x.ix.location(loc))
+	if v, ok := x.ix.valueBytes(b); ok {
+		x.push(v, x.ix.location(loc))
+	}
 }
 
 func (x *extractor) push(v, l uint32) {
@@ -266,55 +274,21 @@ func (x *extractor) json(data []byte, at func(path string) Location) {
 	if len(first) == 0 || (first[0] != '{' && first[0] != '[') {
 		return
 	}
-	dec := json.NewDecoder(bytes.NewReader(first))
-	dec.UseNumber()
-	var st []jsonFrame
-	leaf := func(s string) {
-		if len(s) < 1 {
+	x.walker.walk(first, func(st []jsonFrame, v string, number bool) {
+		if number {
+			if x.ix.rule.candidate(v) {
+				x.add(at(jsonPath(st)), v)
+			} else if x.id != nil && x.id.wants(st, v) {
+				x.id.offer(at(jsonPath(st)), v)
+			}
 			return
 		}
-		x.add(at(jsonPath(st)), s)
-	}
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return
+		if x.mayMatch(v) {
+			x.add(at(jsonPath(st)), v)
+		} else if x.id != nil && x.id.wants(st, v) {
+			x.id.offer(at(jsonPath(st)), v)
 		}
-		switch t := tok.(type) {
-		case json.Delim:
-			if t == '{' || t == '[' {
-				st = append(st, jsonFrame{array: t == '[', wantKey: t == '{'})
-				continue
-			}
-			if len(st) > 0 {
-				st = st[:len(st)-1]
-			}
-		case string:
-			if n := len(st); n > 0 && st[n-1].wantKey {
-				st[n-1].key, st[n-1].wantKey = t, false
-				continue
-			}
-			if x.mayMatch(t) {
-				leaf(t)
-			} else if x.id != nil && x.id.wants(st, t) {
-				x.id.offer(at(jsonPath(st)), t)
-			}
-		case json.Number:
-			if x.ix.rule.candidate(string(t)) {
-				leaf(string(t))
-			} else if x.id != nil && x.id.wants(st, string(t)) {
-				x.id.offer(at(jsonPath(st)), string(t))
-			}
-		}
-		// A value (scalar or closed container) is complete.
-		if n := len(st); n > 0 {
-			if st[n-1].array {
-				st[n-1].index++
-			} else {
-				st[n-1].wantKey = true
-			}
-		}
-	}
+	})
 }
 
 // mayMatch is a cheap pre-check so that the path string is only built for
@@ -324,12 +298,22 @@ func (x *extractor) mayMatch(s string) bool {
 }
 
 func jsonPath(st []jsonFrame) string {
+	n := 1
+	for _, f := range st {
+		if f.array {
+			n += 2 + digitsOf(f.index)
+		} else {
+			n += 1 + len(f.key)
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteByte('$')
+	var num [20]byte
 	for _, f := range st {
 		if f.array {
 			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(f.index))
+			b.Write(strconv.AppendInt(num[:0], int64(f.index), 10))
 			b.WriteByte(']')
 		} else {
 			b.WriteByte('.')
@@ -337,6 +321,15 @@ func jsonPath(st []jsonFrame) string {
 		}
 	}
 	return b.String()
+}
+
+// digitsOf is the length of the decimal form of i >= 0.
+func digitsOf(i int) int {
+	n := 1
+	for ; i >= 10; i /= 10 {
+		n++
+	}
+	return n
 }
 
 func headerValue(hs []*rprpb.Header, lowerName string) string {
