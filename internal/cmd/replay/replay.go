@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"fmt"
+	"iter"
 	"path/filepath"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	_ "github.com/reprise-dev/reprise/extensions/standard" // the protocol drivers the replayer looks up
 	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay"
 	"github.com/reprise-dev/reprise/harness/replay/guard"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
@@ -154,8 +156,23 @@ func run(ctx context.Context, opts *Options) error {
 		rd.Close()
 		return cli.BadInput(err)
 	}
-	p, err := plan.BuildSeq(ctx, filterSeq(rd.All(), keep), planOpts...)
 	rd.Close()
+	// Two reads of the file (responses, then requests) hold far less than
+	// one: request values no response issued are never kept.
+	p, err := plan.BuildTwoPass(ctx, func() (iter.Seq2[*rprpb.Record, error], error) {
+		rd, err := recording.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		return func(yield func(*rprpb.Record, error) bool) {
+			defer rd.Close()
+			for rec, err := range filterSeq(rd.All(), keep) {
+				if !yield(rec, err) {
+					return
+				}
+			}
+		}, nil
+	}, planOpts...)
 	if err != nil {
 		return cli.BadInput(fmt.Errorf("replay: %s: %w", file, err))
 	}
