@@ -245,7 +245,7 @@ func (x *extractor) messages(ex *rprpb.Exchange, dir rprpb.Direction, hdrs []*rp
 					} else if x.id != nil {
 						x.id.offer(loc, s)
 					}
-				case printable(f.Bytes):
+				case Printable(f.Bytes):
 					x.add(loc, string(f.Bytes))
 				default:
 					x.addRaw(loc, f.Bytes)

@@ -75,7 +75,7 @@ func scanProto(data []byte, prefix string, depth int, fn func(ProtoField)) error
 			off += k
 			payload := data[off : off+int(l)]
 			off += int(l)
-			if depth+1 < maxProtoDepth && len(payload) > 0 && !printable(payload) && validProto(payload, depth+1) {
+			if NestedMessage(payload, depth) {
 				// validProto has checked the whole payload, so this cannot fail.
 				_ = scanProto(payload, path, depth+1, fn)
 				continue
@@ -101,6 +101,17 @@ func protoTag(b []byte) (num uint64, typ uint8, n int) {
 		return 0, 0, -1
 	}
 	return num, uint8(v & 7), n
+}
+
+// MaxProtoDepth is how deep ScanProto descends into nested messages.
+const MaxProtoDepth = maxProtoDepth
+
+// NestedMessage is the test ScanProto applies to a length-delimited payload
+// found at depth: it is read as a nested message when it is not empty, not
+// printable text, parses completely as one message, and lies within the
+// depth limit. rawproto applies the same test, so both name fields alike.
+func NestedMessage(payload []byte, depth int) bool {
+	return depth+1 < maxProtoDepth && len(payload) > 0 && !Printable(payload) && validProto(payload, depth+1)
 }
 
 // validProto reports whether data parses completely as a message.
@@ -138,8 +149,9 @@ func validProto(data []byte, depth int) bool {
 	return depth <= maxProtoDepth
 }
 
-// printable reports whether b is valid UTF-8 without control characters.
-func printable(b []byte) bool {
+// Printable reports whether b is valid UTF-8 without control characters:
+// a string to the planner, never a nested message.
+func Printable(b []byte) bool {
 	if !utf8.Valid(b) {
 		return false
 	}

@@ -295,7 +295,7 @@ func holds(l leaf, value string) bool {
 		return true
 	}
 	_, end := tokenSpan(l.b, value, 0)
-	return end >= 0 && printable(l.b)
+	return end >= 0 && plan.Printable(l.b)
 }
 
 // replaceTokens replaces old in s: s whole when it equals old, else every
@@ -305,7 +305,7 @@ func replaceTokens(s []byte, old, new string) ([]byte, int) {
 	if string(s) == old {
 		return []byte(new), 1
 	}
-	if !printable(s) {
+	if !plan.Printable(s) {
 		return nil, 0
 	}
 	var out []byte

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/reprise-dev/reprise/harness/replay/plan"
 )
 
 // ErrBadWire is returned when bytes are not protobuf wire format. The
@@ -13,7 +14,7 @@ var ErrBadWire = errors.New("rawproto: not protobuf wire format")
 
 // MaxDepth bounds recursion into nested messages, as plan.ScanProto does: a
 // message nested MaxDepth levels deep is treated as an opaque bytes field.
-const MaxDepth = 16
+const MaxDepth = plan.MaxProtoDepth
 
 // maxFieldNumber is the largest field number protobuf allows.
 const maxFieldNumber = 1<<29 - 1
@@ -96,7 +97,7 @@ func (w *walker) walk(data []byte, base, depth int) ([]byte, bool, error) {
 				continue
 			}
 			var repl []byte
-			if nestedMessage(payload, depth) {
+			if plan.NestedMessage(payload, depth) {
 				if !descend {
 					continue // a message where a leaf is wanted
 				}
@@ -171,13 +172,6 @@ func appendPending(out, data []byte, last, upTo, sizeHint int) []byte {
 	return append(out, data[last:upTo]...)
 }
 
-// nestedMessage decides, as plan.ScanProto does, whether a length-delimited
-// payload at depth is a nested message. Printable UTF-8 is always a string.
-func nestedMessage(payload []byte, depth int) bool {
-	return depth+1 < MaxDepth && len(payload) > 0 && !printable(payload) && validLevel(payload)
-}
-
-// tag decodes a field tag; n <= 0 means malformed.
 func tag(b []byte) (num uint64, typ uint8, n int) {
 	v, n := binary.Uvarint(b)
 	if n <= 0 {
@@ -188,55 +182,6 @@ func tag(b []byte) (num uint64, typ uint8, n int) {
 		return 0, 0, -1
 	}
 	return num, uint8(v & 7), n
-}
-
-// validLevel reports whether data parses completely as the fields of one
-// message; the payloads of its length-delimited fields are not examined.
-func validLevel(data []byte) bool {
-	for off := 0; off < len(data); {
-		_, typ, n := tag(data[off:])
-		if n <= 0 {
-			return false
-		}
-		off += n
-		switch typ {
-		case 0:
-			_, k := binary.Uvarint(data[off:])
-			if k <= 0 {
-				return false
-			}
-			off += k
-		case 1:
-			off += 8
-		case 5:
-			off += 4
-		case 2:
-			l, k := binary.Uvarint(data[off:])
-			if k <= 0 || l > uint64(len(data)-off-k) {
-				return false
-			}
-			off += k + int(l)
-		default:
-			return false
-		}
-		if off > len(data) {
-			return false
-		}
-	}
-	return true
-}
-
-// printable reports whether b is valid UTF-8 without control characters.
-func printable(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 func wireErr(off int, what string) error {
