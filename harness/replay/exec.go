@@ -32,6 +32,12 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 			notes = append(notes, err.Error())
 		}
 	}
+	// Times are shifted first, while the body holds only recorded values:
+	// a live value the target just issued may itself look like a time in
+	// the recording's span.
+	if r.cfg.shift != nil {
+		r.cfg.shift.apply(o)
+	}
 	for _, rw := range r.plan.Rewrites(d.Node) {
 		o.rewrite(rw.At, rw.Old, rw.New)
 	}
@@ -50,9 +56,6 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	}
 	if r.cfg.creds != nil {
 		notes = append(notes, o.credentials(ctx, r.cfg.creds, n.Session)...)
-	}
-	if r.cfg.shift != nil {
-		r.cfg.shift.apply(o)
 	}
 	if o.truncated {
 		r.mu.Lock()

@@ -59,7 +59,9 @@ func (o *outRequest) credentials(ctx context.Context, p creds.Provider, session 
 					tok, err = p.Token(ctx, session, ph)
 					if err != nil {
 						tok = ""
-						msg := "credentials for " + ph + ": " + err.Error()
+						// The provider's own message stays out of the
+						// results file: a command's stderr may echo a token.
+						msg := "credentials: provider failed for " + ph
 						if errors.Is(err, creds.ErrNoToken) {
 							msg = "credentials: no token for " + ph
 						}
@@ -93,10 +95,16 @@ func (s *timeShift) apply(o *outRequest) {
 	if ct != "" && !strings.Contains(ct, "json") {
 		return
 	}
-	if !o.ensureDecoded() {
-		return
+	// Decode into a copy: a body with no time to shift goes out exactly as
+	// recorded, content coding included.
+	body, ok := o.body, o.decoded
+	if !ok {
+		if body, ok = decodeBody(o.body, o.header.Get("Content-Encoding")); !ok {
+			return
+		}
 	}
-	if out, n := timeshift.JSON(o.body, s.delta, s.from, s.to); n > 0 {
-		o.body = out
+	if out, n := timeshift.JSON(body, s.delta, s.from, s.to); n > 0 {
+		o.body, o.decoded = out, true
+		o.header.Del("Content-Encoding")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -76,7 +77,10 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 	start := time.Now()
 	rep.Sent = call.Clock()
 	ws, resp, err := cws.Dial(ctx, target, &cws.DialOptions{
-		HTTPClient:      &http.Client{Transport: c.tr},
+		// Never follow a redirect: it could lead off the vetted target.
+		HTTPClient: &http.Client{Transport: c.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
 		HTTPHeader:      hdr,
 		Subprotocols:    subprotocols,
 		CompressionMode: cws.CompressionDisabled,
@@ -87,6 +91,12 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 	}
 	if err != nil {
 		rep.Done = rep.FirstByte
+		// A *url.Error quotes the URL, whose query may hold a credential:
+		// keep only its cause for the results file.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return rep, fmt.Errorf("websocket: %w", err)
 	}
 	defer ws.CloseNow()
