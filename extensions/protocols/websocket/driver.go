@@ -113,8 +113,10 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 	}
 	<-readDone // the server closed, the close handshake ended, or ctx did
 	rep.Done = call.Clock()
-	if err == nil && readErr != nil && !isClose(readErr) {
-		err = readErr
+	// Once our close went out, the reader may see the connection closed
+	// under it before the peer's close frame: that ends it normally too.
+	if err == nil {
+		err = closeErr(readErr)
 	}
 	if err != nil && ctx.Err() == nil {
 		return rep, fmt.Errorf("websocket: %w", err)
