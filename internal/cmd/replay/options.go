@@ -28,7 +28,12 @@ func (o *Options) replayOptions(sc *scenarios.Scenario, p *plan.Plan, anchor tim
 		if !ok {
 			return nil, fmt.Errorf("replay: time_shift: the plan is empty")
 		}
-		ro = append(ro, replay.TimeShift(o.now().Sub(from), from, to))
+		// The replay starts now or at --start-at, whichever is later.
+		start := o.now()
+		if sc.StartAt.After(start) {
+			start = sc.StartAt.Time
+		}
+		ro = append(ro, replay.TimeShift(start.Sub(from), from, to))
 	}
 	if !sc.Shard.IsZero() {
 		ro = append(ro, replay.ShardLabel(sc.Shard.String()))

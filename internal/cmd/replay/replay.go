@@ -93,7 +93,7 @@ Exit status: 0 valid run, 1 failed run, 2 bad input or refused target,
   reprise replay capture.rpr --dry-run --window 10s..40s --session alice
 
   # A scenario file, with its speed overridden
-  reprise replay --scenario scenarios/examples/trading-burst.yaml --speed 4
+  reprise replay --scenario scenarios/examples/smoke.yaml --speed 4
 
   # Three copies of every session, clones 50ms apart, sessions ramping up
   reprise replay capture.rpr --target http://127.0.0.1:8080 \
