@@ -117,21 +117,24 @@ func checkRuns(out string, dirs []string) ([]runDir, error) {
 		if err != nil {
 			return nil, err
 		}
+		shard := "" // the label in canonical form: "00/2" is shard "0/2"
 		if sf.Shard != "" {
-			if _, _, err := ParseShard(sf.Shard); err != nil {
+			i, n, err := ParseShard(sf.Shard)
+			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrBadRunDir, filepath.Join(d, replay.SummaryFile), err)
 			}
+			shard = strconv.Itoa(i) + "/" + strconv.Itoa(n)
 		}
 		if len(runs) > 0 {
 			if err := compatible(runs[0], runDir{d, sf}); err != nil {
 				return nil, err
 			}
 		}
-		if sf.Shard != "" {
-			if prev, ok := seenShard[sf.Shard]; ok {
-				return nil, fmt.Errorf("%w: %s and %s are both shard %s", ErrIncompatible, prev, d, sf.Shard)
+		if shard != "" {
+			if prev, ok := seenShard[shard]; ok {
+				return nil, fmt.Errorf("%w: %s and %s are both shard %s", ErrIncompatible, prev, d, shard)
 			}
-			seenShard[sf.Shard] = d
+			seenShard[shard] = d
 		}
 		runs = append(runs, runDir{d, sf})
 	}

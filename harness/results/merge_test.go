@@ -198,6 +198,7 @@ func TestMergeRefuses(t *testing.T) {
 	base := run("base", "", nil)
 	s0 := run("s0", "0/2", nil)
 	s0b := run("s0b", "0/2", nil)
+	s0c := run("s0c", "00/2", nil)
 	s1of3 := run("s1of3", "1/3", nil)
 	other := run("other", "", func(s *replay.Summary) { s.Target = "http://127.0.0.1:9"; s.Requests.Sent += 0 })
 	mode := run("mode", "", func(s *replay.Summary) { s.Mode = "asap" })
@@ -220,22 +221,23 @@ func TestMergeRefuses(t *testing.T) {
 		is   error
 		want string
 	}{
-		"nothing":          {"", nil, ErrIncompatible, "no run directories"},
-		"target":           {"", []string{base, other}, ErrIncompatible, "replayed against http://127.0.0.1:8080"},
-		"mode":             {"", []string{base, mode}, ErrIncompatible, "timing mode causal"},
-		"speed":            {"", []string{base, speed}, ErrIncompatible, "ran at speed 1"},
-		"same dir":         {"", []string{base, base}, ErrIncompatible, "same directory"},
-		"same shard":       {"", []string{s0, s0b}, ErrIncompatible, "both shard 0/2"},
-		"shard counts":     {"", []string{s0, s1of3}, ErrIncompatible, "different shard counts"},
-		"mixed":            {"", []string{s0, base}, ErrIncompatible, "a sharded and an unsharded run overlap"},
-		"out is input":     {base, []string{base}, ErrIncompatible, "already holds"},
-		"out taken":        {taken, []string{base}, ErrIncompatible, "already holds"},
-		"not a run":        {"", []string{empty}, ErrBadRunDir, "no summary.json"},
-		"corrupt summary":  {"", []string{corrupt}, ErrBadRunDir, "corrupt/summary.json"},
-		"no results":       {"", []string{noResults}, ErrBadRunDir, "noresults"},
-		"bad shard label":  {"", []string{badShard}, ErrBadRunDir, `shard "3/2"`},
-		"results disagree": {"", []string{liar}, ErrBadRunDir, "liar/summary.json says"},
-		"bad sketches":     {"", []string{badSketch}, ErrBadRunDir, "badsketch/sketches.json"},
+		"nothing":                    {"", nil, ErrIncompatible, "no run directories"},
+		"target":                     {"", []string{base, other}, ErrIncompatible, "replayed against http://127.0.0.1:8080"},
+		"mode":                       {"", []string{base, mode}, ErrIncompatible, "timing mode causal"},
+		"speed":                      {"", []string{base, speed}, ErrIncompatible, "ran at speed 1"},
+		"same dir":                   {"", []string{base, base}, ErrIncompatible, "same directory"},
+		"same shard":                 {"", []string{s0, s0b}, ErrIncompatible, "both shard 0/2"},
+		"same shard, other spelling": {"", []string{s0, s0c}, ErrIncompatible, "both shard 0/2"},
+		"shard counts":               {"", []string{s0, s1of3}, ErrIncompatible, "different shard counts"},
+		"mixed":                      {"", []string{s0, base}, ErrIncompatible, "a sharded and an unsharded run overlap"},
+		"out is input":               {base, []string{base}, ErrIncompatible, "already holds"},
+		"out taken":                  {taken, []string{base}, ErrIncompatible, "already holds"},
+		"not a run":                  {"", []string{empty}, ErrBadRunDir, "no summary.json"},
+		"corrupt summary":            {"", []string{corrupt}, ErrBadRunDir, "corrupt/summary.json"},
+		"no results":                 {"", []string{noResults}, ErrBadRunDir, "noresults"},
+		"bad shard label":            {"", []string{badShard}, ErrBadRunDir, `shard "3/2"`},
+		"results disagree":           {"", []string{liar}, ErrBadRunDir, "liar/summary.json says"},
+		"bad sketches":               {"", []string{badSketch}, ErrBadRunDir, "badsketch/sketches.json"},
 	}
 	for name, c := range cases {
 		out := c.out
