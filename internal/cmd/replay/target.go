@@ -40,6 +40,10 @@ func (o *Options) target(ctx context.Context, sc *scenarios.Scenario) (u *url.UR
 	down = func() {}
 	raw := sc.Target.URL
 	if st := sc.Target.Stack; st != nil {
+		// A stack serves plain http: refuse TLS flags before starting it.
+		if flag := o.tlsFlag(); flag != "" {
+			return nil, down, cli.BadInput(fmt.Errorf("replay: %s applies to https targets only, not a %s stack", flag, st.Driver))
+		}
 		if raw, down, err = o.upStack(ctx, st); err != nil {
 			return nil, func() {}, err
 		}

@@ -281,6 +281,13 @@ func TestStackTargetIsUpForTheRunOnly(t *testing.T) {
 	assert.Contains(t, []int{cli.ExitOK, cli.ExitInvalidRun}, cli.ExitCode(err), "%v", err)
 	assert.Equal(t, [2]int32{1, 1}, [2]int32{fs2.ups.Load(), fs2.downs.Load()})
 
+	// TLS flags cannot apply to a stack: refused before it starts.
+	fs4 := &fakeStack{srv: fs.srv}
+	_, err = runWithStack(context.Background(), t, fs4, "--scenario", sc, "--insecure-skip-verify")
+	assert.Equal(t, cli.ExitBadInput, cli.ExitCode(err), "%v", err)
+	assert.ErrorContains(t, err, "--insecure-skip-verify applies to https targets only")
+	assert.Zero(t, fs4.ups.Load(), "the stack was never started")
+
 	// A failed start is reported and still torn down.
 	fs3 := &fakeStack{srv: fs.srv, upErr: errors.New("gateway not ready")}
 	_, err = runWithStack(context.Background(), t, fs3, "--scenario", sc)
