@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/reprise-dev/reprise/compose/proto/platform"
 )
 
@@ -151,12 +154,14 @@ func (g *Gateway) getOrder(w http.ResponseWriter, r *http.Request, player string
 	ctx, cancel := g.backendCtx(r)
 	defer cancel()
 	o, err := g.market.GetOrder(ctx, &platform.GetOrderRequest{OrderId: id})
-	if err != nil {
-		writeBackendError(w, err)
+	// An unknown order and another player's are one answer, made here, so
+	// that ids cannot be probed.
+	if status.Code(err) == codes.NotFound || (err == nil && o.GetPlayer() != player) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("order %q not found", id), "NOT_FOUND")
 		return
 	}
-	if o.GetPlayer() != player {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("order %q not found", id), "NOT_FOUND")
+	if err != nil {
+		writeBackendError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, orderJSON{
