@@ -68,7 +68,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	since := func() time.Duration { return time.Since(r.t0) }
 	call := o.call(ex, r.sched.Speed(), since)
 	call.OnMessage = r.captureMessage(d.Node, ex)
-	rep, err := r.send(ctx, key, drv, call)
+	rep, err := r.send(ctx, key, drv, call, r.lasted(ex))
 	res.SentNs, res.FirstByteNs, res.DoneNs = int64(rep.Sent), int64(rep.FirstByte), int64(rep.Done)
 	res.Status, res.GrpcStatus = int32(rep.Status), rep.GRPCStatus
 	if err != nil {
@@ -99,15 +99,27 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	return res
 }
 
+// lasted is how long a streaming call ran when recorded, ÷ speed: its
+// messages keep their offsets, so its timeout counts only after that.
+// Unary calls and plain requests get 0.
+func (r *Replayer) lasted(ex *rprpb.Exchange) time.Duration {
+	switch ex.GetGrpc().GetKind() {
+	case rprpb.CallKind_CALL_KIND_CLIENT_STREAMING, rprpb.CallKind_CALL_KIND_SERVER_STREAMING, rprpb.CallKind_CALL_KIND_BIDI_STREAMING:
+		return time.Duration(float64(max(ex.GetEndNs()-ex.GetStartNs(), 0)) / r.sched.Speed())
+	}
+	return 0
+}
+
 // send runs the call on the recorded connection's client, bounded by the
-// timeout (plus, for a WebSocket, the time it is held open).
-func (r *Replayer) send(ctx context.Context, key connKey, drv protocol.Driver, call *protocol.Call) (*protocol.Reply, error) {
+// timeout, which starts to count once the call's recorded duration
+// (lasted) or, for a WebSocket, its hold has passed.
+func (r *Replayer) send(ctx context.Context, key connKey, drv protocol.Driver, call *protocol.Call, lasted time.Duration) (*protocol.Reply, error) {
 	conn, err := r.conns.get(key, drv)
 	if err != nil {
 		now := call.Clock()
 		return &protocol.Reply{GRPCStatus: -1, Sent: now, FirstByte: now, Done: now}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout+call.Hold)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout+max(call.Hold, lasted))
 	defer cancel()
 	rep, err := conn.Do(ctx, call)
 	if rep == nil {

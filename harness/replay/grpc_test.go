@@ -390,3 +390,22 @@ func TestGRPCValueFromOpenStreamCapturedAsItArrives(t *testing.T) {
 	assert.Equal(t, []string{"p-LIVE-3001"}, es.seenTexts())
 	assert.EqualValues(t, 1, res[2].GetSubstituted())
 }
+
+// A stream recorded for longer than the per-request timeout keeps its
+// message offsets: the timeout counts only after its recorded duration.
+func TestGRPCStreamOutlastsTheTimeout(t *testing.T) {
+	target, es := grpcServer(t)
+	s, src := schedule(t, plan.Recorded, 1,
+		gex(t, 1, "c", "ClientStream", rprpb.CallKind_CALL_KIND_CLIENT_STREAMING, 0, 700, 0,
+			gmsg{atMs: 0, m: req("a")}, gmsg{atMs: 600, m: req("b")},
+			gmsg{resp: true, atMs: 610, m: &echo.EchoResponse{Index: 2}}),
+	)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir), Timeout(300*time.Millisecond))
+	require.NoError(t, err)
+	assert.Zero(t, sum.Errors.Total(), "%+v", sum.Errors)
+	r := resultsByID(t, dir)[1]
+	assert.Empty(t, r.GetError())
+	assert.Equal(t, int32(0), r.GetGrpcStatus())
+	assert.Len(t, es.offsets("client"), 2, "both messages reached the server")
+}
