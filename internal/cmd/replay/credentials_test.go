@@ -170,6 +170,13 @@ credentials:
 	_, errOut, code = execute(t, "--scenario", sc, "--out", t.TempDir(), "--credentials-command", "echo flag-token")
 	require.Contains(t, []int{cli.ExitOK, cli.ExitInvalidRun}, code, errOut)
 	assert.Equal(t, []string{"Bearer flag-token", "Bearer flag-token"}, got.sortedAuth())
+
+	// Tokens in a scenario anyone may read are refused, as a token file is.
+	require.NoError(t, os.Chmod(sc, 0o644))
+	_, errOut, code = execute(t, "--scenario", sc, "--out", t.TempDir())
+	assert.Equal(t, cli.ExitBadInput, code)
+	assert.Contains(t, errOut, "credentials.tokens in a file anyone may read")
+	assert.NotContains(t, errOut, "file-c", "the token is never printed")
 }
 
 func TestSplitCommand(t *testing.T) {

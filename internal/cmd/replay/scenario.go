@@ -26,6 +26,12 @@ func (o *Options) resolve() (*scenarios.Scenario, error) {
 		if o.File != "" {
 			sc.Recording.Path = o.File
 		}
+		// Tokens written in the scenario are secrets in that file: the same
+		// rule as for --credentials FILE.
+		if len(sc.Credentials.Tokens) > 0 && worldReadable(o.Scenario) {
+			return nil, fmt.Errorf("replay: --scenario %s: credentials.tokens in a file anyone may read; "+
+				"chmod o-r it, or pass the tokens with --credentials FILE", o.Scenario)
+		}
 	} else {
 		if o.File == "" {
 			return nil, errors.New("replay: want a recording FILE or --scenario")
