@@ -208,7 +208,7 @@ func (r *Replayer) prepareRunDir() error {
 	if err := os.MkdirAll(r.cfg.outDir, 0o755); err != nil {
 		return fmt.Errorf("replay: run directory: %w", err)
 	}
-	return writeJSONFile(filepath.Join(r.cfg.outDir, PlanFile), func(w io.Writer) error { return writePlanJSON(w, r.sched) })
+	return writeJSONFile(filepath.Join(r.cfg.outDir, PlanFile), r.sched.WriteDryRunJSON)
 }
 
 func (r *Replayer) createResults() (*recording.Writer, error) {

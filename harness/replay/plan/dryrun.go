@@ -163,12 +163,8 @@ func (s *Schedule) DryRun() DryRun {
 	intended, _ := s.Simulate()
 	d := DryRun{Stats: s.Stats(), Amplification: p.Amplification(), Sessions: sessionSummaries(p), Correlations: p.Correlations}
 	d.Requests = make([]PlannedRequest, len(p.Nodes))
-	for i, n := range p.Nodes {
-		r := PlannedRequest{Node: n, Intended: intended[i], Rewrites: p.Rewrites(i)}
-		for _, e := range p.Preds(i) {
-			r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: e.Correlations})
-		}
-		d.Requests[i] = r
+	for i := range p.Nodes {
+		d.Requests[i] = p.plannedRequest(i, intended[i])
 	}
 	if d.Correlations == nil {
 		d.Correlations = []Correlation{}
@@ -176,12 +172,94 @@ func (s *Schedule) DryRun() DryRun {
 	return d
 }
 
+func (p *Plan) plannedRequest(i int, intended time.Duration) PlannedRequest {
+	r := PlannedRequest{Node: p.Nodes[i], Intended: intended, Rewrites: p.Rewrites(i)}
+	for _, e := range p.Preds(i) {
+		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: e.Correlations})
+	}
+	return r
+}
+
 // WriteDryRunJSON writes the whole plan under this schedule as one JSON
-// document.
+// document: DryRun indented as encoding/json does it, but streamed one
+// planned request at a time, so that a plan of a million requests never
+// exists in memory as one document nor as one encoded buffer.
 func (s *Schedule) WriteDryRunJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(s.DryRun())
+	p := s.plan
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var err error
+	put := func(parts ...string) {
+		for _, x := range parts {
+			if err == nil {
+				_, err = bw.WriteString(x)
+			}
+		}
+	}
+	// value writes v as the encoder indents a field of the top-level
+	// object (two spaces deep).
+	value := func(field string, v any) {
+		if err != nil {
+			return
+		}
+		b, merr := json.MarshalIndent(v, "  ", "  ")
+		if merr != nil {
+			err = fmt.Errorf("field %s: %w", field, merr)
+			return
+		}
+		_, err = bw.Write(b)
+	}
+	// array writes n elements, encoding element i with elem(i); nilSlice
+	// stands for a nil slice, which encodes as null.
+	array := func(field string, n int, nilSlice bool, elem func(i int) any) {
+		switch {
+		case nilSlice:
+			put("null")
+			return
+		case n == 0:
+			put("[]")
+			return
+		}
+		put("[\n")
+		for i := range n {
+			if err != nil {
+				return
+			}
+			b, merr := json.MarshalIndent(elem(i), "    ", "  ")
+			if merr != nil {
+				err = fmt.Errorf("%s[%d]: %w", field, i, merr)
+				return
+			}
+			put("    ")
+			if err == nil {
+				_, err = bw.Write(b)
+			}
+			if i+1 < n {
+				put(",")
+			}
+			put("\n")
+		}
+		put("  ]")
+	}
+
+	put("{\n", `  "stats": `)
+	value("stats", s.Stats())
+	if a := p.Amplification(); a != nil {
+		put(",\n", `  "amplification": `)
+		value("amplification", a)
+	}
+	sessions := sessionSummaries(p)
+	put(",\n", `  "sessions": `)
+	array("sessions", len(sessions), sessions == nil, func(i int) any { return sessions[i] })
+	intended, _ := s.Simulate()
+	put(",\n", `  "requests": `)
+	array("requests", len(p.Nodes), false, func(i int) any { return p.plannedRequest(i, intended[i]) })
+	put(",\n", `  "correlations": `)
+	array("correlations", len(p.Correlations), false, func(i int) any { return p.Correlations[i] })
+	put("\n}\n")
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // WriteDryRunJSON writes the JSON dry run of the default schedule.

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,4 +70,36 @@ func TestDryRunJSONListsEverything(t *testing.T) {
 	}
 	assert.Equal(t, st.Edges.Total, preds)
 	assert.Contains(t, buf.String(), `"kind": "order"`)
+}
+
+// TestDryRunJSONStreamedEqualsDocument: the streamed JSON is byte for byte
+// the DryRun document as encoding/json indents it, for a correlated plan,
+// an amplified one and an empty one.
+func TestDryRunJSONStreamedEqualsDocument(t *testing.T) {
+	p := loadPlan(t, "long-mixed.rpr")
+	amp, err := p.Amplify(2, plan.CloneOffset(time.Millisecond))
+	require.NoError(t, err)
+	empty, err := plan.Build(nil)
+	require.NoError(t, err)
+	for name, pl := range map[string]*plan.Plan{"long-mixed": p, "amplified": amp, "empty": empty} {
+		s, err := pl.Schedule(plan.Causal)
+		require.NoError(t, err)
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		require.NoError(t, enc.Encode(s.DryRun()), name)
+		require.NoError(t, s.WriteDryRunJSON(&got), name)
+		assert.Equal(t, want.String(), got.String(), name)
+	}
+}
+
+// TestDryRunJSONCoversDryRun fails when DryRun gains a field that
+// WriteDryRunJSON does not write.
+func TestDryRunJSONCoversDryRun(t *testing.T) {
+	ty := reflect.TypeFor[plan.DryRun]()
+	var fields []string
+	for i := range ty.NumField() {
+		fields = append(fields, ty.Field(i).Name)
+	}
+	assert.Equal(t, []string{"Stats", "Amplification", "Sessions", "Requests", "Correlations"}, fields)
 }
