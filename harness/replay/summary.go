@@ -157,6 +157,12 @@ func newCollector() *collector {
 	return &collector{routes: make(map[string]*routeStats), latency: newHist(), lag: newHist()}
 }
 
+// Unsupported reports whether a Result stands for an exchange no driver
+// could replay: never sent, so neither a request sent nor a latency sample.
+func Unsupported(r *rprpb.Result) bool {
+	return r.GetSentNs() == 0 && r.GetError() == ErrUnsupported.Error()
+}
+
 func (c *collector) add(r *rprpb.Result) {
 	s := &c.sum
 	s.Correlations.Applied += int(r.GetSubstituted())
@@ -165,7 +171,7 @@ func (c *collector) add(r *rprpb.Result) {
 		s.Requests.Dropped++
 		return
 	}
-	if r.GetSentNs() == 0 && r.GetError() == ErrUnsupported.Error() {
+	if Unsupported(r) {
 		s.Requests.Unsupported++
 		return
 	}

@@ -154,10 +154,7 @@ func New() *Sketches { return &Sketches{overall: newSet(), routes: make(map[stri
 // replayer's collector: dropped requests and requests of protocols the
 // driver cannot replay were never sent and have no latency.
 func Samples(r *rprpb.Result) bool {
-	if r.GetDropped() {
-		return false
-	}
-	return r.GetSentNs() != 0 || r.GetError() != replay.ErrUnsupported.Error()
+	return !r.GetDropped() && !replay.Unsupported(r)
 }
 
 // Add records one Result; results that are not latency samples are ignored.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/results"
 )
 
 func main() {
@@ -100,7 +101,7 @@ func fromResults(path string) (Stats, error) {
 			return Stats{}, fmt.Errorf("%s: record %d: %w", path, n, err)
 		}
 		r := rec.GetResult()
-		if r == nil || r.GetDropped() {
+		if r == nil || !results.Samples(r) { // dropped or unsupported: never sent
 			continue
 		}
 		ss = append(ss, sample{intended: r.GetIntendedNs(), sent: r.GetSentNs(), done: r.GetDoneNs(),
