@@ -41,6 +41,7 @@ func TestReplayLongMixedAgainstLocalStack(t *testing.T) {
 	src, err := LoadExchanges(ctx, rd.All(), p)
 	require.NoError(t, rd.Close())
 	require.NoError(t, err)
+	defer src.Close()
 
 	drv := local.New(stack.ID("replay-e2e"))
 	require.NoError(t, drv.Up(ctx))
@@ -57,7 +58,8 @@ func TestReplayLongMixedAgainstLocalStack(t *testing.T) {
 	require.Len(t, results, len(p.Nodes), "one Result per planned request")
 	logins, bearer := 0, 0
 	for _, r := range results {
-		ex := src[r.GetExchangeId()]
+		ex, _, err := src.recorded(r.GetExchangeId())
+		require.NoError(t, err)
 		if r.GetStatus() >= 400 {
 			t.Logf("exchange %d %s %s: %d (recorded %d)", r.GetExchangeId(), r.GetMethod(), r.GetRoute(), r.GetStatus(), ex.GetResponse().GetStatus())
 		}

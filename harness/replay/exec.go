@@ -15,12 +15,17 @@ import (
 // arrive), so successors released by its completion see them.
 func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	n := r.plan.Nodes[d.Node]
-	ex := r.src[n.ID]
-	key := connKey{n.Session, n.Connection, ex.GetProtocol()}
-	defer r.conns.release(key)
 	res := &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session, Method: n.Method,
 		Route: n.Route, IntendedNs: int64(d.At), GrpcStatus: -1}
-	drv := r.drivers[ex.GetProtocol()]
+	proto, _ := r.src.protocol(n.ID)
+	key := connKey{n.Session, n.Connection, proto}
+	defer r.conns.release(key)
+	ex, recSum, err := r.src.recorded(n.ID)
+	if err != nil {
+		res.Error = "not sent: " + err.Error()
+		return res
+	}
+	drv := r.drivers[proto]
 	if drv == nil {
 		res.Error = ErrUnsupported.Error()
 		return res
@@ -41,7 +46,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	for _, rw := range r.plan.Rewrites(d.Node) {
 		o.rewrite(rw.At, rw.Old, rw.New)
 	}
-	for _, u := range r.uses[d.Node] {
+	for _, u := range r.usesOf(d.Node) {
 		c := r.plan.Correlations[u.corr]
 		live := r.live[u.corr].Load()
 		if live == nil {
@@ -89,9 +94,15 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	case rprpb.Protocol_PROTOCOL_GRPC, rprpb.Protocol_PROTOCOL_WEBSOCKET:
 		res.Diff = diffMessages(ex, rep.Status, rep.GRPCStatus, live)
 	default:
-		res.Diff = diffResponse(ex, func() *recBody { return r.recordedBody(d.Node, ex) }, rep.Status, live, rep.Size)
+		res.Diff = diffResponse(ex, func() *recBody {
+			if recSum == nil {
+				rb := summarizeBody(ex.GetResponse())
+				recSum = &rb
+			}
+			return recSum
+		}, rep.Status, live, rep.Size)
 	}
-	for _, ci := range r.produces[d.Node] {
+	for _, ci := range r.producesOf(d.Node) {
 		if v, ok := liveValue(r.plan.Correlations[ci], ex, live); ok {
 			r.live[ci].Store(&v)
 		}
@@ -134,9 +145,12 @@ func (r *Replayer) send(ctx context.Context, key connKey, drv protocol.Driver, c
 // stream is still open (an unordered use) can have them; nil when the
 // node issues none from messages.
 func (r *Replayer) captureMessage(node int, ex *rprpb.Exchange) func(int, *rprpb.Message) {
-	type want struct{ corr, index int }
+	type want struct {
+		corr  int32
+		index int
+	}
 	var ws []want
-	for _, ci := range r.produces[node] {
+	for _, ci := range r.producesOf(node) {
 		c := r.plan.Correlations[ci]
 		if c.Source.At.Part != plan.PartGRPC && c.Source.At.Part != plan.PartWebSocket {
 			continue

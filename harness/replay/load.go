@@ -1,87 +1,267 @@
 package replay
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"iter"
+	"os"
+	"slices"
+	"sync"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 )
 
+// Source holds the recorded exchanges a replay sends: a *Store
+// (LoadExchanges) or, for small inputs, Exchanges in memory.
+type Source interface {
+	// protocol is the recorded protocol of an exchange; ok is false when
+	// the source lacks it.
+	protocol(id uint64) (p rprpb.Protocol, ok bool)
+	// recorded returns an exchange the caller may read but not modify,
+	// and its response body's summary when the source keeps one (nil:
+	// compute it from the exchange).
+	recorded(id uint64) (*rprpb.Exchange, *recBody, error)
+}
+
+// Exchanges are recorded exchanges held in memory, by exchange id. Each
+// replayed exchange is shared by every send of it, read-only.
+type Exchanges map[uint64]*rprpb.Exchange
+
+func (e Exchanges) protocol(id uint64) (rprpb.Protocol, bool) {
+	ex, ok := e[id]
+	return ex.GetProtocol(), ok
+}
+
+func (e Exchanges) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
+	ex := e[id]
+	if ex == nil {
+		return nil, nil, fmt.Errorf("%w: exchange %d", ErrMissingExchange, id)
+	}
+	return ex, nil, nil
+}
+
+// Store is the Source LoadExchanges fills: the planned exchanges, slimmed,
+// in an unlinked temporary file, read back one at a time when sent. The
+// process holds only a small index entry per exchange, so replay memory
+// does not grow with the exchanges' size. Safe for concurrent use; Close
+// releases the file.
+type Store struct {
+	f    *os.File
+	ids  []uint64 // sorted planned exchange ids
+	ents []storeEntry
+	bufs sync.Pool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// storeEntry locates one exchange's record in the file.
+type storeEntry struct {
+	off   int64
+	n     uint32
+	proto uint8 // rprpb.Protocol
+	ok    bool  // written
+}
+
+// A store record is a fixed header (the response body's summary: flags,
+// size, digest, shape) and the slimmed exchange's protobuf bytes.
+const (
+	recHeaderLen   = 1 + 8 + 8 + 8
+	flagDecoded    = 1
+	flagShapeOK    = 2
+	maxStoreRecord = 1<<31 - 1
+)
+
 // LoadExchanges reads the exchanges a plan replays from a record stream
-// (recording.Reader.All yields one), keeping only those, so a window of a
-// long recording costs the memory of the window.
+// (recording.Reader.All yields one), keeps only those, and writes them to
+// a Store, so a window of a long recording costs the disk of the window
+// and replay memory stays small.
 //
-// Each is kept slim: the request whole, since it is rebuilt; of the
+// Each is stored slim: the request whole, since it is rebuilt; of the
 // response, everything only for the exchanges whose responses issue
 // correlated values (the sources of the plan's correlations), and for the
 // others only what the response diff needs: the status, the body's size
 // and truncated flag, and a summary of its bytes (digest and JSON shape
 // hash, computed here) in place of the bytes themselves.
-func LoadExchanges(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], p *plan.Plan) (Exchanges, error) {
-	want := make(map[uint64]bool, len(p.Nodes)) // exchange id → its response is a source
+//
+// The file is created in os.TempDir() (TMPDIR) and unlinked at once: it
+// is gone when the Store is closed or the process ends.
+func LoadExchanges(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], p *plan.Plan) (*Store, error) {
+	ids := make([]uint64, 0, len(p.Nodes))
 	for _, n := range p.Nodes {
-		want[n.ID] = false
+		ids = append(ids, n.ID)
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	source := make([]bool, len(ids))
 	for _, c := range p.Correlations {
 		if c.Source.Node >= 0 && c.Source.Node < len(p.Nodes) {
-			want[p.Nodes[c.Source.Node].ID] = true
+			if i, ok := slices.BinarySearch(ids, p.Nodes[c.Source.Node].ID); ok {
+				source[i] = true
+			}
 		}
 	}
-	out := make(Exchanges, len(p.Nodes))
-	in := interner{}
+	f, err := os.CreateTemp("", "reprise-exchanges-*")
+	if err != nil {
+		return nil, fmt.Errorf("replay: load exchanges: %w", err)
+	}
+	// Unlinked now, the file lives as long as the descriptor.
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("replay: load exchanges: %w", err)
+	}
+	s := &Store{f: f, ids: ids, ents: make([]storeEntry, len(ids))}
+	if err := s.fill(ctx, seq, source); err != nil {
+		s.Close()
+		return nil, err
+	}
+	for i, n := range p.Nodes {
+		if j, _ := slices.BinarySearch(ids, n.ID); !s.ents[j].ok {
+			s.Close()
+			return nil, fmt.Errorf("%w: node %d, exchange %d", ErrMissingExchange, i, n.ID)
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) fill(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], source []bool) error {
+	w := bufio.NewWriterSize(s.f, 1<<16)
+	var (
+		off int64
+		buf []byte
+		mo  = proto.MarshalOptions{Deterministic: false}
+	)
 	for rec, err := range seq {
 		if err != nil {
-			return nil, fmt.Errorf("replay: load exchanges: %w", err)
+			return fmt.Errorf("replay: load exchanges: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		ex := rec.GetExchange()
 		if ex == nil {
 			continue
 		}
-		source, ok := want[ex.GetId()]
-		if !ok {
+		i, ok := slices.BinarySearch(s.ids, ex.GetId())
+		if !ok || s.ents[i].ok { // not planned, or a repeated id: the first stands
 			continue
 		}
-		if !source {
+		sum := summarizeBody(ex.GetResponse())
+		if !source[i] {
 			slim(ex)
 		}
-		in.request(ex)
-		out[ex.GetId()] = ex
-	}
-	for i, n := range p.Nodes {
-		if out[n.ID] == nil {
-			return nil, fmt.Errorf("%w: node %d, exchange %d", ErrMissingExchange, i, n.ID)
+		buf = appendRecHeader(buf[:0], sum)
+		if buf, err = mo.MarshalAppend(buf, ex); err != nil {
+			return fmt.Errorf("replay: load exchanges: exchange %d: %w", ex.GetId(), err)
 		}
+		if len(buf) > maxStoreRecord {
+			return fmt.Errorf("replay: load exchanges: exchange %d: %d bytes is too large", ex.GetId(), len(buf))
+		}
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("replay: load exchanges: spill: %w", err)
+		}
+		s.ents[i] = storeEntry{off: off, n: uint32(len(buf)), proto: uint8(ex.GetProtocol()), ok: true}
+		off += int64(len(buf))
 	}
-	return out, nil
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("replay: load exchanges: spill: %w", err)
+	}
+	return nil
+}
+
+func appendRecHeader(b []byte, rb recBody) []byte {
+	var flags byte
+	if rb.decoded {
+		flags |= flagDecoded
+	}
+	if rb.shapeOK {
+		flags |= flagShapeOK
+	}
+	b = append(b, flags)
+	b = binary.LittleEndian.AppendUint64(b, uint64(rb.size))
+	b = binary.LittleEndian.AppendUint64(b, rb.digest)
+	return binary.LittleEndian.AppendUint64(b, rb.shape)
+}
+
+func parseRecHeader(b []byte) recBody {
+	return recBody{decoded: b[0]&flagDecoded != 0, shapeOK: b[0]&flagShapeOK != 0,
+		size:   int(binary.LittleEndian.Uint64(b[1:])),
+		digest: binary.LittleEndian.Uint64(b[9:]), shape: binary.LittleEndian.Uint64(b[17:])}
+}
+
+// Len is the number of distinct exchanges stored.
+func (s *Store) Len() int { return len(s.ids) }
+
+func (s *Store) entry(id uint64) (storeEntry, bool) {
+	i, ok := slices.BinarySearch(s.ids, id)
+	if !ok || !s.ents[i].ok {
+		return storeEntry{}, false
+	}
+	return s.ents[i], true
+}
+
+func (s *Store) protocol(id uint64) (rprpb.Protocol, bool) {
+	e, ok := s.entry(id)
+	return rprpb.Protocol(e.proto), ok
+}
+
+// errStoreClosed is returned by reads after Close.
+var errStoreClosed = errors.New("replay: exchange store closed")
+
+func (s *Store) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
+	e, ok := s.entry(id)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: exchange %d", ErrMissingExchange, id)
+	}
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer s.bufs.Put(bp)
+	if cap(*bp) < int(e.n) {
+		*bp = make([]byte, e.n)
+	}
+	b := (*bp)[:e.n]
+	if _, err := s.f.ReadAt(b, e.off); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			err = errStoreClosed
+		}
+		return nil, nil, fmt.Errorf("replay: exchange %d: read back: %w", id, err)
+	}
+	rb := parseRecHeader(b)
+	ex := &rprpb.Exchange{}
+	// Unmarshal copies strings and bytes: the buffer can be reused.
+	if err := proto.Unmarshal(b[recHeaderLen:], ex); err != nil {
+		return nil, nil, fmt.Errorf("replay: exchange %d: read back: %w", id, err)
+	}
+	return ex, &rb, nil
+}
+
+// Close releases the file; reads after it fail.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.f.Close() })
+	return s.closeErr
 }
 
 // slim drops from an exchange what the executor never reads when its
 // response issues no correlated value: the response's headers, trailers and
-// body bytes (their summary is kept, see bodySummary), the server's
+// body bytes (the store keeps their summary, see recBody), the server's
 // message payloads (their sizes are kept), and descriptive fields.
 func slim(ex *rprpb.Exchange) {
 	ex.ClientAddr, ex.SessionSource, ex.Error = "", "", ""
 	if resp := ex.GetResponse(); resp != nil {
 		body := resp.GetBody()
-		if body == nil {
-			body = &rprpb.Body{}
-		}
-		sum := summarizeBody(resp)
 		size := body.GetSize()
 		if size == 0 {
 			size = int64(len(body.GetData()))
 		}
-		slimBody := &rprpb.Body{Size: size, Truncated: body.GetTruncated()}
-		setBodySummary(slimBody, sum)
-		ex.Response = &rprpb.Response{Status: resp.GetStatus(), Body: slimBody}
+		ex.Response = &rprpb.Response{Status: resp.GetStatus(), Body: &rprpb.Body{Size: size, Truncated: body.GetTruncated()}}
 	}
 	var msgs []*rprpb.Message
 	if g := ex.GetGrpc(); g != nil {
@@ -98,108 +278,9 @@ func slim(ex *rprpb.Exchange) {
 			m.Data = nil
 		}
 	}
-}
-
-// interner shares the equal strings of the exchanges kept (sessions,
-// header names and values repeat across a recording), up to maxInterned
-// distinct ones of at most maxInternLen bytes; it lives while they load.
-type interner map[string]string
-
-const (
-	maxInterned  = 1 << 16
-	maxInternLen = 256
-)
-
-func (in interner) str(s string) string {
-	if len(s) > maxInternLen {
-		return s
-	}
-	if v, ok := in[s]; ok {
-		return v
-	}
-	if len(in) < maxInterned {
-		in[s] = s
-	}
-	return s
-}
-
-// request interns an exchange's session and request headers and drops an
-// empty request body message.
-func (in interner) request(ex *rprpb.Exchange) {
-	ex.Session = in.str(ex.GetSession())
-	req := ex.GetRequest()
-	if req == nil {
-		return
-	}
-	for _, h := range req.GetHeaders() {
-		h.Name = in.str(h.GetName())
-		for i, v := range h.GetValues() {
-			h.Values[i] = in.str(v)
+	if req := ex.GetRequest(); req != nil {
+		if b := req.GetBody(); b != nil && len(b.GetData()) == 0 && b.GetSize() == 0 && !b.GetTruncated() {
+			req.Body = nil
 		}
 	}
-	if b := req.GetBody(); b != nil && len(b.GetData()) == 0 && b.GetSize() == 0 && !b.GetTruncated() {
-		req.Body = nil
-	}
-}
-
-// bodySummaryField numbers the field, among a slimmed rprpb.Body's unknown
-// fields, that holds the summary of the bytes it no longer holds: the
-// largest field number, which the schema will never use. It lives only in
-// memory, in this process (the digest is seeded per process).
-const bodySummaryField protowire.Number = protowire.MaxValidNumber
-
-// setBodySummary records rb in b: flags (1 decoded, 2 shape ok), size,
-// digest and shape.
-func setBodySummary(b *rprpb.Body, rb recBody) {
-	v := make([]byte, 0, 1+binary.MaxVarintLen64+16)
-	var flags byte
-	if rb.decoded {
-		flags |= 1
-	}
-	if rb.shapeOK {
-		flags |= 2
-	}
-	v = append(v, flags)
-	v = protowire.AppendVarint(v, uint64(rb.size))
-	v = protowire.AppendFixed64(v, rb.digest)
-	v = protowire.AppendFixed64(v, rb.shape)
-	raw := protowire.AppendTag(nil, bodySummaryField, protowire.BytesType)
-	raw = protowire.AppendBytes(raw, v)
-	b.ProtoReflect().SetUnknown(raw)
-}
-
-// bodySummary returns the summary setBodySummary recorded in b, if any.
-func bodySummary(b *rprpb.Body) (recBody, bool) {
-	if b == nil {
-		return recBody{}, false
-	}
-	raw := b.ProtoReflect().GetUnknown()
-	for len(raw) > 0 {
-		num, typ, n := protowire.ConsumeTag(raw)
-		if n < 0 {
-			return recBody{}, false
-		}
-		raw = raw[n:]
-		if num != bodySummaryField || typ != protowire.BytesType {
-			if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
-				return recBody{}, false
-			}
-			raw = raw[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(raw)
-		if n < 0 || len(v) < 1 {
-			return recBody{}, false
-		}
-		flags := v[0]
-		size, n := protowire.ConsumeVarint(v[1:])
-		if n < 0 || len(v[1+n:]) != 16 {
-			return recBody{}, false
-		}
-		rest := v[1+n:]
-		digest, _ := protowire.ConsumeFixed64(rest)
-		shape, _ := protowire.ConsumeFixed64(rest[8:])
-		return recBody{decoded: flags&1 != 0, shapeOK: flags&2 != 0, size: int(size), digest: digest, shape: shape}, true
-	}
-	return recBody{}, false
 }

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"testing"
-	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
@@ -82,21 +81,28 @@ func TestLoadExchangesSlimsAndKeepsDiffs(t *testing.T) {
 	require.NotEmpty(t, p.Correlations)
 	slimmed, err := LoadExchanges(context.Background(), records(pbs), p)
 	require.NoError(t, err)
-
-	assert.Equal(t, whole[1].GetResponse().GetBody().GetData(), slimmed[1].GetResponse().GetBody().GetData(),
+	defer slimmed.Close()
+	get := func(id uint64) (*rprpb.Exchange, *recBody) {
+		ex, rb, err := slimmed.recorded(id)
+		require.NoError(t, err)
+		require.NotNil(t, rb, "the store keeps every body's summary")
+		return ex, rb
+	}
+	login, _ := get(1)
+	assert.Equal(t, whole[1].GetResponse().GetBody().GetData(), login.GetResponse().GetBody().GetData(),
 		"the login's response issues the token: kept whole")
 	for _, id := range []uint64{3, 4, 5, 6, 7} {
-		b := slimmed[id].GetResponse().GetBody()
+		e, rb := get(id)
+		b := e.GetResponse().GetBody()
 		assert.Nil(t, b.GetData(), "exchange %d: body bytes dropped", id)
 		assert.Equal(t, int64(len(whole[id].GetResponse().GetBody().GetData())), b.GetSize(), "exchange %d: size kept", id)
-		_, ok := bodySummary(b)
-		assert.True(t, ok, "exchange %d: summary kept", id)
+		assert.Equal(t, summarizeBody(whole[id].GetResponse()), *rb, "exchange %d: summary kept", id)
 	}
-	assert.Nil(t, slimmed[6].GetResponse().GetHeaders())
-	assert.Same(t, unsafe.StringData(slimmed[3].GetSession()), unsafe.StringData(slimmed[4].GetSession()),
-		"equal strings are shared")
+	gz, _ := get(6)
+	assert.Nil(t, gz.GetResponse().GetHeaders())
+	assert.Equal(t, len(exs), slimmed.Len())
 
-	run := func(src Exchanges) map[uint64]*rprpb.Result {
+	run := func(src Source) map[uint64]*rprpb.Result {
 		s, err := p.Schedule(plan.Causal, plan.Speed(100))
 		require.NoError(t, err)
 		dir := t.TempDir()
@@ -139,16 +145,41 @@ func TestDiffResponseSameBytesSkipShapes(t *testing.T) {
 	assert.InDelta(t, 8.0/7, d.GetBodySizeRatio(), 1e-9)
 }
 
-func TestBodySummaryRoundTrip(t *testing.T) {
+func TestStoreRecordHeaderRoundTrip(t *testing.T) {
 	for _, rb := range []recBody{{}, {decoded: true, size: 1 << 40, digest: ^uint64(0), shape: 42, shapeOK: true}, {decoded: true}} {
-		b := &rprpb.Body{Size: 9}
-		setBodySummary(b, rb)
-		got, ok := bodySummary(b)
-		assert.True(t, ok)
-		assert.Equal(t, rb, got)
+		b := appendRecHeader(nil, rb)
+		require.Len(t, b, recHeaderLen)
+		assert.Equal(t, rb, parseRecHeader(b))
 	}
-	_, ok := bodySummary(&rprpb.Body{Data: []byte("x")})
-	assert.False(t, ok, "a recorded body carries no summary")
-	_, ok = bodySummary(nil)
-	assert.False(t, ok)
+}
+
+// TestLoadExchangesReportsMissing: a plan naming an exchange the stream
+// lacks is an error naming it, and the store's file is released.
+func TestLoadExchangesReportsMissing(t *testing.T) {
+	pbs := []*rprpb.Exchange{ex{id: 1, session: "u", conn: 1, path: "/a", startMs: 0, endMs: 1}.pb(),
+		ex{id: 2, session: "u", conn: 1, path: "/b", startMs: 2, endMs: 3}.pb()}
+	p, err := plan.Build(pbs)
+	require.NoError(t, err)
+	_, err = LoadExchanges(context.Background(), records(pbs[:1]), p)
+	require.ErrorIs(t, err, ErrMissingExchange)
+	assert.Contains(t, err.Error(), "exchange 2")
+}
+
+// TestStoreAfterClose: reads after Close fail with an error, not a panic.
+func TestStoreAfterClose(t *testing.T) {
+	pbs := []*rprpb.Exchange{ex{id: 1, session: "u", conn: 1, method: "POST", path: "/a", startMs: 0, endMs: 1,
+		reqHeaders: [][2]string{{"X-A", "b"}}, reqBody: `{"k":1}`}.pb()}
+	p, err := plan.Build(pbs)
+	require.NoError(t, err)
+	s, err := LoadExchanges(context.Background(), records(pbs), p)
+	require.NoError(t, err)
+	got, _, err := s.recorded(1)
+	require.NoError(t, err)
+	assert.True(t, proto.Equal(pbs[0].GetRequest(), got.GetRequest()), "the request is stored whole")
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close is idempotent")
+	_, _, err = s.recorded(1)
+	require.ErrorIs(t, err, errStoreClosed)
+	_, _, err = s.recorded(99)
+	require.ErrorIs(t, err, ErrMissingExchange)
 }

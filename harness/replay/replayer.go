@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -34,14 +35,11 @@ const (
 	PlanFile    = "plan.json"
 )
 
-// Exchanges are the recorded exchanges a plan replays, by exchange id.
-type Exchanges map[uint64]*rprpb.Exchange
-
 // Replayer drives one schedule against one target, once.
 type Replayer struct {
 	sched  *plan.Schedule
 	plan   *plan.Plan
-	src    Exchanges
+	src    Source
 	target *url.URL
 	cfg    config
 	// drivers by recorded protocol, from the codec registry; conns holds
@@ -49,10 +47,13 @@ type Replayer struct {
 	drivers map[rprpb.Protocol]protocol.Driver
 	conns   *conns
 
-	produces [][]int // node → correlations whose source it is
-	uses     [][]use // node → the correlated values it sends
-	live     []atomic.Pointer[string]
-	bodies   []atomic.Pointer[recBody] // node → its recorded body's summary, once needed
+	// produces[prodOff[i]:prodOff[i+1]] are the correlations node i is
+	// the source of; uses[useOff[i]:useOff[i+1]] the correlated values it
+	// sends.
+	prodOff, produces []int32
+	useOff            []int32
+	uses              []use
+	live              []atomic.Pointer[string]
 
 	inFlight atomic.Int64
 	mu       sync.Mutex // guards col for Progress
@@ -65,7 +66,7 @@ type Replayer struct {
 }
 
 // New prepares a replay. Every planned exchange must be in src.
-func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Replayer, error) {
+func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replayer, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
@@ -78,26 +79,20 @@ func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Rep
 	p := s.Plan()
 	r := &Replayer{sched: s, plan: p, src: src, target: target, cfg: cfg,
 		drivers:  map[rprpb.Protocol]protocol.Driver{},
-		conns:    newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
-		produces: make([][]int, len(p.Nodes)), uses: make([][]use, len(p.Nodes)),
-		live: make([]atomic.Pointer[string], len(p.Correlations)), bodies: make([]atomic.Pointer[recBody], len(p.Nodes)),
-		col: newCollector()}
+		conns: newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
+		live:  make([]atomic.Pointer[string], len(p.Correlations)),
+		col:   newCollector()}
 	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
-		ex := src[n.ID]
-		if ex == nil {
+		proto, ok := src.protocol(n.ID)
+		if !ok {
 			return nil, fmt.Errorf("%w: node %d, exchange %d", ErrMissingExchange, i, n.ID)
 		}
-		if _, seen := r.drivers[ex.GetProtocol()]; !seen {
-			r.drivers[ex.GetProtocol()] = codecs.DriverFor(ex.GetProtocol()) // nil: unsupported
+		if _, seen := r.drivers[proto]; !seen {
+			r.drivers[proto] = codecs.DriverFor(proto) // nil: unsupported
 		}
 	}
-	for ci, c := range p.Correlations {
-		r.produces[c.Source.Node] = append(r.produces[c.Source.Node], ci)
-		for _, u := range c.Uses {
-			r.uses[u.Node] = append(r.uses[u.Node], use{corr: ci, at: u.At})
-		}
-	}
+	r.index()
 	r.col.sum.Requests.Planned = len(p.Nodes)
 	r.col.sum.Correlations.Found = len(p.Correlations)
 	r.col.sum.Target = target.String()
@@ -107,24 +102,39 @@ func New(s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (*Rep
 	return r, nil
 }
 
-// recordedBody summarises the recorded response body of a node, once: from
-// the summary LoadExchanges left in place of the bytes, or from the bytes.
-// Concurrent first calls may both compute it, to the same value.
-func (r *Replayer) recordedBody(node int, ex *rprpb.Exchange) *recBody {
-	if rb := r.bodies[node].Load(); rb != nil {
-		return rb
+// index lays out, per node, the correlations it issues and the values it
+// sends, in two flat arrays (a slice per node would cost far more at a
+// million nodes).
+func (r *Replayer) index() {
+	n := len(r.plan.Nodes)
+	r.prodOff, r.useOff = make([]int32, n+1), make([]int32, n+1)
+	for _, c := range r.plan.Correlations {
+		r.prodOff[c.Source.Node+1]++
+		for _, u := range c.Uses {
+			r.useOff[u.Node+1]++
+		}
 	}
-	body := ex.GetResponse().GetBody()
-	rb, ok := bodySummary(body)
-	if !ok || len(body.GetData()) > 0 {
-		rb = summarizeBody(ex.GetResponse())
+	for i := range n {
+		r.prodOff[i+1] += r.prodOff[i]
+		r.useOff[i+1] += r.useOff[i]
 	}
-	r.bodies[node].Store(&rb)
-	return &rb
+	r.produces, r.uses = make([]int32, r.prodOff[n]), make([]use, r.useOff[n])
+	pn, un := slices.Clone(r.prodOff[:n]), slices.Clone(r.useOff[:n])
+	for ci, c := range r.plan.Correlations {
+		r.produces[pn[c.Source.Node]] = int32(ci)
+		pn[c.Source.Node]++
+		for _, u := range c.Uses {
+			r.uses[un[u.Node]] = use{corr: ci, at: u.At}
+			un[u.Node]++
+		}
+	}
 }
 
+func (r *Replayer) producesOf(node int) []int32 { return r.produces[r.prodOff[node]:r.prodOff[node+1]] }
+func (r *Replayer) usesOf(node int) []use      { return r.uses[r.useOff[node]:r.useOff[node+1]] }
+
 // Run replays a schedule against target; see Replayer.Run.
-func Run(ctx context.Context, s *plan.Schedule, src Exchanges, target *url.URL, opts ...Option) (Summary, error) {
+func Run(ctx context.Context, s *plan.Schedule, src Source, target *url.URL, opts ...Option) (Summary, error) {
 	r, err := New(s, src, target, opts...)
 	if err != nil {
 		return Summary{}, err
@@ -146,7 +156,8 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, err
 	}
 	for _, n := range r.plan.Nodes {
-		r.conns.expect(connKey{n.Session, n.Connection, r.src[n.ID].GetProtocol()})
+		proto, _ := r.src.protocol(n.ID)
+		r.conns.expect(connKey{n.Session, n.Connection, proto})
 	}
 	// The clock starts after the preparation, so that writing plan.json
 	// does not count as generator lag.

@@ -200,6 +200,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(fmt.Errorf("replay: %s: %w", file, err))
 	}
+	defer src.Close()
 
 	target, down, err := opts.target(ctx, sc)
 	if err != nil {
