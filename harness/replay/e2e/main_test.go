@@ -153,7 +153,7 @@ func record(t *testing.T, path string, pop testers.Population) *recorded {
 // replayed is one replay run against a fresh stack.
 type replayed struct {
 	plan    *plan.Plan
-	src     replay.Exchanges
+	src     map[uint64]*rprpb.Exchange // the recording's exchanges, whole
 	sum     replay.Summary
 	results map[key]*rprpb.Result
 	// sent is what reached the stack, captured by a recording proxy
@@ -192,6 +192,17 @@ func replayFresh(t *testing.T, rec *recorded, speed float64, amplify func(*plan.
 	src, err := replay.LoadExchanges(ctx, rd.All(), p)
 	require.NoError(t, rd.Close())
 	require.NoError(t, err)
+	t.Cleanup(func() { src.Close() })
+	whole := map[uint64]*rprpb.Exchange{}
+	rd, err = recording.Open(rec.path)
+	require.NoError(t, err)
+	for r, err := range rd.All() {
+		require.NoError(t, err)
+		if ex := r.GetExchange(); ex != nil {
+			whole[ex.GetId()] = ex
+		}
+	}
+	require.NoError(t, rd.Close())
 
 	drv := local.New(stack.ID("e2e-replay-"+strings.ReplaceAll(t.Name(), "/", "-")), stack.Env("ITEMS", fmt.Sprint(items)))
 	require.NoError(t, drv.Up(ctx))
@@ -206,7 +217,7 @@ func replayFresh(t *testing.T, rec *recorded, speed float64, amplify func(*plan.
 	t.Logf("speed %v: planned %d sent %d late %d dropped %d errors %+v correlations %+v lag %+v valid=%v %s",
 		speed, sum.Requests.Planned, sum.Requests.Sent, sum.Requests.Late, sum.Requests.Dropped, sum.Errors,
 		sum.Correlations, sum.Lag, sum.Valid, sum.Reason)
-	out := &replayed{plan: p, src: src, sum: sum, results: readResults(t, dir), stack: drv}
+	out := &replayed{plan: p, src: whole, sum: sum, results: readResults(t, dir), stack: drv}
 	out.sent = capture.Stop()
 	return out
 }
