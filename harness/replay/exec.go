@@ -31,12 +31,15 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 		return res
 	}
 	o := rebuild(ex)
-	var notes []string
 	if o.proto == rprpb.Protocol_PROTOCOL_GRPC {
+		// Compressed bytes sent as plain would be garbage to the target:
+		// such a request is not sent, and says why (NotSent).
 		if err := o.decompressMessages(); err != nil {
-			notes = append(notes, err.Error())
+			res.Error = "not sent: " + err.Error()
+			return res
 		}
 	}
+	var notes []string
 	// Times are shifted first, while the body holds only recorded values:
 	// a live value the target just issued may itself look like a time in
 	// the recording's span.
@@ -189,7 +192,7 @@ func (r *Replayer) Progress() Progress {
 	s := r.col.sum
 	p := Progress{Planned: s.Requests.Planned, Sent: s.Requests.Sent, Dropped: s.Requests.Dropped,
 		Errors: s.Errors.Total(), InFlight: int(r.inFlight.Load())}
-	p.Done = s.Requests.Sent + s.Requests.Dropped + s.Requests.Unsupported
+	p.Done = s.Requests.Sent + s.Requests.Dropped + s.Requests.Unsupported + s.Requests.Unbuilt
 	if !r.t0.IsZero() {
 		p.Elapsed = time.Since(r.t0)
 	}

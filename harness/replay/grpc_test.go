@@ -409,3 +409,31 @@ func TestGRPCStreamOutlastsTheTimeout(t *testing.T) {
 	assert.Equal(t, int32(0), r.GetGrpcStatus())
 	assert.Len(t, es.offsets("client"), 2, "both messages reached the server")
 }
+
+// TestGRPCUndecodableCompressedMessageNotSent: a request message whose
+// recorded grpc-encoding cannot be undone is not sent as if it were plain
+// bytes; its Result says so, carries no sent time (so no bogus lag), and
+// the summary counts it as unbuilt and as a build error.
+func TestGRPCUndecodableCompressedMessageNotSent(t *testing.T) {
+	target, es := grpcServer(t)
+	bad := gex(t, 1, "a", "Unary", rprpb.CallKind_CALL_KIND_UNARY, 0, 5, 0, gmsg{atMs: 1, m: req("squeezed")})
+	bad.Request.Headers = append(bad.Request.Headers, &rprpb.Header{Name: "Grpc-Encoding", Values: []string{"snappy"}})
+	bad.Grpc.Messages[0].Compressed = true
+	good := gex(t, 2, "b", "Unary", rprpb.CallKind_CALL_KIND_UNARY, 0, 5, 0, gmsg{atMs: 1, m: req("plain")})
+	s, src := schedule(t, plan.ASAP, 1, bad, good)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	rs := resultsByID(t, dir)
+	r := rs[1]
+	assert.Contains(t, r.GetError(), "not sent")
+	assert.Contains(t, r.GetError(), `grpc-encoding "snappy"`)
+	assert.Zero(t, r.GetSentNs(), "never sent: no sent time")
+	assert.True(t, NotSent(r))
+	assert.False(t, NotSent(rs[2]))
+	assert.Equal(t, []string{"plain"}, es.seenTexts(), "only the plain call reached the server")
+	assert.Equal(t, 1, sum.Requests.Unbuilt)
+	assert.Equal(t, 1, sum.Errors.Build)
+	assert.Equal(t, 1, sum.Requests.Sent)
+	assert.Equal(t, 1, sum.Errors.Total())
+}

@@ -57,8 +57,13 @@ type RequestCounts struct {
 	// intended time.
 	Late    int `json:"late"`
 	Dropped int `json:"dropped"`
-	// Unsupported counts requests of protocols the driver cannot replay.
+	// Unsupported counts requests of protocols no driver replays.
 	Unsupported int `json:"unsupported"`
+	// Unbuilt counts requests that could not be rebuilt from the
+	// recording (a gRPC message whose recorded compression cannot be
+	// undone, an exchange the store cannot read back): never sent, and
+	// counted among the errors as Build.
+	Unbuilt int `json:"unbuilt"`
 }
 
 // ErrorCounts count failed requests by class.
@@ -67,11 +72,13 @@ type ErrorCounts struct {
 	Status4xx  int `json:"status_4xx"`
 	Status5xx  int `json:"status_5xx"`
 	GRPCNotOK  int `json:"grpc_not_ok"`
+	// Build counts requests that could not be rebuilt (RequestCounts.Unbuilt).
+	Build      int `json:"build"`
 	StatusDiff int `json:"status_class_changed"`
 }
 
 // Total is every error class except diffs, which are not failures.
-func (e ErrorCounts) Total() int { return e.Transport + e.Status4xx + e.Status5xx + e.GRPCNotOK }
+func (e ErrorCounts) Total() int { return e.Transport + e.Status4xx + e.Status5xx + e.GRPCNotOK + e.Build }
 
 // Quantiles of a duration distribution, in milliseconds.
 type Quantiles struct {
@@ -163,6 +170,14 @@ func Unsupported(r *rprpb.Result) bool {
 	return r.GetSentNs() == 0 && r.GetError() == ErrUnsupported.Error()
 }
 
+// NotSent reports whether a Result stands for a request that never reached
+// a driver: unsupported, or not rebuilt. Such a Result carries only its
+// intended time, so it is no latency or lag sample; neither is a dropped
+// one.
+func NotSent(r *rprpb.Result) bool {
+	return r.GetDropped() || (r.GetSentNs() == 0 && r.GetError() != "")
+}
+
 func (c *collector) add(r *rprpb.Result) {
 	s := &c.sum
 	s.Correlations.Applied += int(r.GetSubstituted())
@@ -173,6 +188,11 @@ func (c *collector) add(r *rprpb.Result) {
 	}
 	if Unsupported(r) {
 		s.Requests.Unsupported++
+		return
+	}
+	if NotSent(r) {
+		s.Requests.Unbuilt++
+		s.Errors.Build++
 		return
 	}
 	s.Requests.Sent++

@@ -304,11 +304,13 @@ func sumRuns(runs []runDir, sk *Sketches) replay.Summary {
 		q.Late += rq.Late
 		q.Dropped += rq.Dropped
 		q.Unsupported += rq.Unsupported
+		q.Unbuilt += rq.Unbuilt
 		e, re := &sum.Errors, s.Errors
 		e.Transport += re.Transport
 		e.Status4xx += re.Status4xx
 		e.Status5xx += re.Status5xx
 		e.GRPCNotOK += re.GRPCNotOK
+		e.Build += re.Build
 		e.StatusDiff += re.StatusDiff
 		c, rc := &sum.Correlations, s.Correlations
 		c.Found += rc.Found

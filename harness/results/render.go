@@ -30,10 +30,10 @@ func WriteText(w io.Writer, s *replay.Summary, dir string) error {
 		return err
 	}
 	rq, e, c := s.Requests, s.Errors, s.Correlations
-	fmt.Fprintf(w, "\nrequests: %d planned, %d sent, %d late (>%s), %d dropped, %d unsupported\n",
-		rq.Planned, rq.Sent, rq.Late, replay.LateThreshold, rq.Dropped, rq.Unsupported)
-	fmt.Fprintf(w, "errors: %d transport, %d 4xx, %d 5xx, %d gRPC; %d status class changes vs recording\n",
-		e.Transport, e.Status4xx, e.Status5xx, e.GRPCNotOK, e.StatusDiff)
+	fmt.Fprintf(w, "\nrequests: %d planned, %d sent, %d late (>%s), %d dropped, %d unsupported, %d not rebuilt\n",
+		rq.Planned, rq.Sent, rq.Late, replay.LateThreshold, rq.Dropped, rq.Unsupported, rq.Unbuilt)
+	fmt.Fprintf(w, "errors: %d transport, %d 4xx, %d 5xx, %d gRPC, %d build; %d status class changes vs recording\n",
+		e.Transport, e.Status4xx, e.Status5xx, e.GRPCNotOK, e.Build, e.StatusDiff)
 	fmt.Fprintf(w, "generator lag: p50 %s ms, p99 %s ms\n", ms(s.Lag.P50), ms(s.Lag.P99))
 	fmt.Fprintf(w, "correlations: %d found, %d applied, %d unresolved\n", c.Found, c.Applied, c.Unresolved)
 	if s.Valid {
@@ -66,9 +66,9 @@ func WriteMarkdown(w io.Writer, s *replay.Summary, dir string) error {
 		name string
 		n    int
 	}{{"planned", rq.Planned}, {"sent", rq.Sent}, {"late (>" + replay.LateThreshold.String() + ")", rq.Late},
-		{"dropped", rq.Dropped}, {"unsupported", rq.Unsupported},
+		{"dropped", rq.Dropped}, {"unsupported", rq.Unsupported}, {"not rebuilt", rq.Unbuilt},
 		{"errors: transport", e.Transport}, {"errors: 4xx", e.Status4xx}, {"errors: 5xx", e.Status5xx},
-		{"errors: gRPC", e.GRPCNotOK}, {"status class changed vs recording", e.StatusDiff},
+		{"errors: gRPC", e.GRPCNotOK}, {"errors: build", e.Build}, {"status class changed vs recording", e.StatusDiff},
 		{"correlations found", c.Found}, {"correlations applied", c.Applied}, {"correlations unresolved", c.Unresolved},
 		{"truncated bodies", s.TruncatedBodies}} {
 		fmt.Fprintf(b, "| %s | %d |\n", row.name, row.n)

@@ -151,11 +151,9 @@ type Sketches struct {
 func New() *Sketches { return &Sketches{overall: newSet(), routes: make(map[string]*Set)} }
 
 // Samples reports whether a Result is a latency sample. It mirrors the
-// replayer's collector: dropped requests and requests of protocols the
-// driver cannot replay were never sent and have no latency.
-func Samples(r *rprpb.Result) bool {
-	return !r.GetDropped() && !replay.Unsupported(r)
-}
+// replayer's collector (replay.NotSent): dropped, unsupported and
+// unbuilt requests were never sent and have no latency.
+func Samples(r *rprpb.Result) bool { return !replay.NotSent(r) }
 
 // Add records one Result; results that are not latency samples are ignored.
 func (s *Sketches) Add(r *rprpb.Result) {
