@@ -297,7 +297,11 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 	heap.Init(&h)
 	var fire func(d plan.Due)
 	// complete is called by every request goroutine when its node is done.
-	complete := func(d plan.Due, res *rprpb.Result) {
+	// Of the successors it makes due right away, it fires all but one and
+	// hands that one back (ok), for the caller to send next on its own
+	// goroutine: a causal chain runs on one goroutine, without a spawn and
+	// a scheduler hand-off per request.
+	complete := func(d plan.Due, res *rprpb.Result) (next plan.Due, ok bool) {
 		done := time.Since(r.t0)
 		if res.GetDoneNs() > 0 {
 			done = time.Duration(res.GetDoneNs())
@@ -315,8 +319,12 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 			}
 		}
 		mu.Unlock()
-		for _, x := range direct {
-			fire(x)
+		if len(direct) > 0 {
+			next, ok = direct[0], true
+			r.inFlight.Add(1)
+			for _, x := range direct[1:] {
+				fire(x)
+			}
 		}
 		// Always wake the dispatcher: a completion that releases nothing
 		// may still be the last one.
@@ -324,17 +332,22 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		case wake <- struct{}{}:
 		default:
 		}
-		// The result goes to the writer last: successors never wait for it.
+		// The result goes to the writer after the successors are fired;
+		// the one handed back waits for it, which paces a chain to what
+		// the writer keeps up with.
 		results <- res
+		return next, ok
 	}
 	fire = func(d plan.Due) { // the caller marked d sent
 		r.inFlight.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := r.do(reqCtx, d)
-			r.inFlight.Add(-1)
-			complete(d, res)
+			for ok := true; ok; {
+				res := r.do(reqCtx, d)
+				r.inFlight.Add(-1)
+				d, ok = complete(d, res)
+			}
 		}()
 	}
 	defer func() {
