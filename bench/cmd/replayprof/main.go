@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	_ "github.com/reprise-dev/reprise/extensions/standard" // the protocol drivers, as reprise replay has them
@@ -28,6 +29,7 @@ import (
 type options struct {
 	rec, target, timing, out string
 	cpuProfile, heapProfile  string
+	tracePath                string
 	buildHeapProfile         string
 	speed                    float64
 }
@@ -42,6 +44,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run")
 	flag.StringVar(&o.heapProfile, "heapprofile", "", "write a heap profile taken just before Run starts")
 	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "write a heap profile of the planner's state once every exchange is added (its peak)")
+	flag.StringVar(&o.tracePath, "trace", "", "write a runtime execution trace of replay.Run (go tool trace)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -120,12 +123,24 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	phases = append(phases, measure("replay.LoadExchanges", t))
 
 	if o.heapProfile != "" {
 		if err := writeHeap(o.heapProfile); err != nil {
 			return err
 		}
+	}
+	if o.tracePath != "" {
+		f, err := os.Create(o.tracePath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	t = time.Now()
 	var ropts []replay.Option

@@ -20,7 +20,7 @@ import (
 )
 
 // The profiler replays the whole recording through the library, reports
-// every phase in order, and writes both profiles.
+// every phase in order, and writes its profiles and the run's trace.
 func TestPhasesAndProfiles(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -43,7 +43,7 @@ func TestPhasesAndProfiles(t *testing.T) {
 	var out bytes.Buffer
 	o := options{rec: rec, target: srv.URL, timing: "asap", speed: 1,
 		cpuProfile: filepath.Join(dir, "cpu.prof"), heapProfile: filepath.Join(dir, "heap.prof"),
-		buildHeapProfile: filepath.Join(dir, "build.prof")}
+		buildHeapProfile: filepath.Join(dir, "build.prof"), tracePath: filepath.Join(dir, "run.trace")}
 	require.NoError(t, run(context.Background(), o, &out))
 	var got struct {
 		Phases []phase `json:"phases"`
@@ -59,7 +59,7 @@ func TestPhasesAndProfiles(t *testing.T) {
 	assert.Equal(t, 20, got.Sent)
 	assert.Zero(t, got.Errors)
 	assert.Equal(t, int64(20), hits.Load())
-	for _, f := range []string{o.cpuProfile, o.heapProfile, o.buildHeapProfile} {
+	for _, f := range []string{o.cpuProfile, o.heapProfile, o.buildHeapProfile, o.tracePath} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)
 		assert.Positive(t, st.Size())
