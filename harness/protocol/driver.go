@@ -83,6 +83,11 @@ type Call struct {
 	// arrives (index among the Reply's Messages), so a live value can be
 	// captured before the stream ends. It must not block.
 	OnMessage func(i int, m *rprpb.Message)
+	// DiscardMessageData asks the driver to drop each server message's
+	// Data once OnMessage has seen it (Size, AtNs and the flags stay), so
+	// a long stream's bytes are not held until the call ends. The caller
+	// then reads live values only in OnMessage.
+	DiscardMessageData bool
 }
 
 // OutMessage is a client message to send.

@@ -121,6 +121,9 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 		if call.OnMessage != nil {
 			call.OnMessage(i, m)
 		}
+		if call.DiscardMessageData {
+			m.Data = nil
+		}
 	}
 	rep.Done = call.Clock()
 	cancel()

@@ -207,6 +207,9 @@ func (c *conn) read(ctx context.Context, ws *cws.Conn, call *protocol.Call, rep 
 		if call.OnMessage != nil {
 			call.OnMessage(i, m)
 		}
+		if call.DiscardMessageData {
+			m.Data = nil
+		}
 	}
 }
 
