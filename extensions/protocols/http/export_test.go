@@ -1,0 +1,28 @@
+package http
+
+import (
+	"context"
+	"net"
+
+	"github.com/reprise-dev/reprise/harness/protocol"
+)
+
+// DialTransport returns the Transport-based client for any recorded
+// protocol: for HTTP/1 it is the reference the direct client is compared to.
+func DialTransport(t protocol.Target) protocol.Conn { return newTransportConn(t) }
+
+// IsDirect tells the direct HTTP/1.1 client.
+func IsDirect(c protocol.Conn) bool {
+	_, ok := c.(*h1Conn)
+	return ok
+}
+
+// DialWith returns a direct HTTP/1.1 client that connects with dial.
+func DialWith(t protocol.Target, dial func(ctx context.Context) (net.Conn, error)) protocol.Conn {
+	c := newH1Conn(t)
+	c.dial = func(ctx context.Context) (net.Conn, net.Conn, error) {
+		nc, err := dial(ctx)
+		return nc, nc, err
+	}
+	return c
+}

@@ -1,0 +1,407 @@
+package http
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/reprise-dev/reprise/harness/protocol"
+)
+
+// maxResponseHead bounds the bytes of a response head, 1xx responses
+// included, as Transport's default MaxResponseHeaderBytes does.
+const maxResponseHead = 10 << 20
+
+// bufSize is the size of the connection's read and write buffers.
+const bufSize = 4 << 10
+
+// errConnClosed is returned by a Do after Close.
+var errConnClosed = errors.New("http: connection closed")
+
+// errHeadTooLarge is returned when a response head passes maxResponseHead.
+var errHeadTooLarge = fmt.Errorf("http: response head larger than %d bytes", maxResponseHead)
+
+// aLongTimeAgo is a deadline in the past: setting it makes the pending and
+// later I/O of a connection fail at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// h1Conn replays one recorded HTTP/1.1 connection on one net.Conn of its
+// own, writing and reading on the calling goroutine. Transport would hand
+// every request to a write loop and a read loop goroutine through
+// channels; here a request costs no goroutine switch. Calls take turns: a
+// recorded HTTP/1.1 connection carried one request at a time, so requests
+// replayed on it queue behind a slow one as they did, and the wait shows
+// in their latency (done − intended).
+type h1Conn struct {
+	t      protocol.Target
+	prefix string
+	addr   string      // host:port to dial
+	tls    *tls.Config // nil for http targets
+	// dial connects; a test replaces it.
+	dial func(ctx context.Context) (nc, raw net.Conn, err error)
+
+	// turn holds a token while a call uses the wire; a waiting call can
+	// give up when its ctx ends, which a mutex would not allow.
+	turn chan struct{}
+
+	// Owned by the holder of turn.
+	w      wire
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	reused bool       // the connection has completed an exchange
+	idle   *idleCheck // nil where it cannot be checked
+
+	mu     sync.Mutex
+	closed bool
+	nc     net.Conn // the open connection, closed by Close
+}
+
+func newH1Conn(t protocol.Target) *h1Conn {
+	u := t.URL
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	c := &h1Conn{t: t, prefix: urlPrefix(u), addr: net.JoinHostPort(u.Hostname(), port), turn: make(chan struct{}, 1)}
+	if u.Scheme == "https" {
+		cfg := t.TLS.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		c.tls = cfg
+	}
+	c.dial = c.dialTarget
+	return c
+}
+
+// dialTarget connects to the target, with TLS on https; raw is the TCP
+// connection under nc.
+func (c *h1Conn) dialTarget(ctx context.Context) (nc, raw net.Conn, err error) {
+	var d net.Dialer
+	raw, err = d.DialContext(ctx, "tcp", c.addr)
+	if err != nil || c.tls == nil {
+		return raw, raw, err
+	}
+	tc := tls.Client(raw, c.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, nil, fmt.Errorf("tls handshake with %s: %w", c.addr, err)
+	}
+	return tc, raw, nil
+}
+
+// Close closes the connection; a Do in progress fails, later ones return
+// an error.
+func (c *h1Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	if c.nc == nil {
+		return nil
+	}
+	err := c.nc.Close()
+	c.nc = nil
+	return err
+}
+
+// Do sends the request and reads the response, keeping up to the target's
+// MaxBody bytes of the body. Sent is taken before the call waits for its
+// turn on the connection.
+func (c *h1Conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
+	rep := &protocol.Reply{GRPCStatus: -1}
+	req, err := newRequest(ctx, c.prefix, call)
+	if err != nil {
+		return rep, err
+	}
+	if err := validateHeaders(req.Header); err != nil {
+		return rep, err
+	}
+	rep.Sent = call.Clock()
+	err = c.do(ctx, req, call, rep)
+	rep.Done = call.Clock()
+	if rep.FirstByte == 0 && rep.Status != 0 {
+		rep.FirstByte = rep.Done
+	}
+	return rep, err
+}
+
+// validateHeaders refuses what Transport refuses before sending.
+func validateHeaders(h http.Header) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("http: invalid header field name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("http: invalid header field value for %q", k)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *h1Conn) do(ctx context.Context, req *http.Request, call *protocol.Call, rep *protocol.Reply) error {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the connection: %w", ctx.Err())
+	}
+	defer func() { <-c.turn }()
+	fresh, err := c.ready(ctx)
+	if err != nil {
+		return err
+	}
+	retry, err := c.exchange(ctx, req, call, rep)
+	if err == nil || fresh || !retry {
+		return err
+	}
+	// The server had given up on the kept connection before answering:
+	// send the request once more, on a fresh connection whose failure is
+	// the answer.
+	if _, err := c.ready(ctx); err != nil {
+		return err
+	}
+	if len(call.Body) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(call.Body))
+	}
+	_, err = c.exchange(ctx, req, call, rep)
+	return err
+}
+
+// ready makes sure there is a connection to use, dialling one when there is
+// none or when the kept one was closed by the server while idle (as
+// Transport's read loop would have noticed). fresh tells a new connection.
+func (c *h1Conn) ready(ctx context.Context) (fresh bool, err error) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return false, errConnClosed
+	}
+	if c.w.conn != nil {
+		// Bytes sent while idle are no answer to anything: the
+		// connection is out of step (a 408 before a close, say).
+		if c.br.Buffered() == 0 && !c.idle.stale() {
+			return false, nil
+		}
+		c.drop()
+	}
+	nc, raw, err := c.dial(ctx)
+	if err != nil {
+		return true, failure(ctx, "dial", err)
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = nc.Close()
+		return true, errConnClosed
+	}
+	c.nc = nc
+	c.mu.Unlock()
+	c.w = wire{conn: nc}
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(&c.w, bufSize)
+		c.bw = bufio.NewWriterSize(&c.w, bufSize)
+	} else {
+		c.br.Reset(&c.w)
+		c.bw.Reset(&c.w)
+	}
+	c.reused = false
+	c.idle = newIdleCheck(raw)
+	return true, nil
+}
+
+// drop closes the connection in use; the next call dials again.
+func (c *h1Conn) drop() {
+	c.mu.Lock()
+	if c.nc != nil {
+		_ = c.nc.Close()
+		c.nc = nil
+	}
+	c.mu.Unlock()
+	c.w.conn = nil
+	c.idle = nil
+}
+
+// exchange writes the request and reads the response on the current
+// connection, keeping it when the response allows. retry tells that the
+// request may be sent again on a new connection, as Transport would: no
+// byte of it went out, or it is idempotent and no response byte came back.
+func (c *h1Conn) exchange(ctx context.Context, req *http.Request, call *protocol.Call, rep *protocol.Reply) (retry bool, err error) {
+	nc := c.w.conn
+	deadline, hasDeadline := ctx.Deadline()
+	if hasDeadline {
+		_ = nc.SetDeadline(deadline)
+	}
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+	}
+	keep := false
+	defer func() {
+		if !stop() { // the ctx ended: the deadline may be set in the past
+			keep = false
+		}
+		if keep && hasDeadline && nc.SetDeadline(time.Time{}) != nil {
+			keep = false
+		}
+		if keep {
+			c.reused = true
+		} else {
+			c.drop()
+		}
+	}()
+
+	c.w.read, c.w.written = 0, 0
+	if err := req.Write(c.bw); err != nil {
+		return c.mayRetry(ctx, req), failure(ctx, "write request", err)
+	}
+	if err := c.bw.Flush(); err != nil {
+		return c.mayRetry(ctx, req), failure(ctx, "write request", err)
+	}
+	c.w.limitHead(true)
+	defer c.w.limitHead(false)
+	if _, err := c.br.Peek(1); err != nil {
+		return c.mayRetry(ctx, req), failure(ctx, "read response", err)
+	}
+	rep.FirstByte = call.Clock()
+	var resp *http.Response
+	for {
+		resp, err = http.ReadResponse(c.br, req)
+		if err != nil {
+			return false, failure(ctx, "read response", err)
+		}
+		// 1xx responses are interim (101 is not: it ends the exchange).
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+	}
+	c.w.limitHead(false)
+	rep.Status, rep.Header = resp.StatusCode, resp.Header
+	raw, rerr := readUpTo(resp.Body, resp.ContentLength, c.t.Limit())
+	n, derr := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
+	rep.Trailer = resp.Trailer
+	rep.Body, rep.Size = raw, int64(len(raw))+n
+	if rerr == nil {
+		rerr = derr
+	}
+	if rerr != nil {
+		return false, failure(ctx, "read body", rerr)
+	}
+	keep = !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols
+	return false, nil
+}
+
+// mayRetry applies Transport's rule for a request that failed before any
+// response byte: only on a reused connection, and only if nothing was
+// written or the request is idempotent (the body is in memory, so it can
+// always be sent again).
+func (c *h1Conn) mayRetry(ctx context.Context, req *http.Request) bool {
+	if !c.reused || ctx.Err() != nil || c.w.read > 0 {
+		return false
+	}
+	return c.w.written == 0 || idempotent(req)
+}
+
+// idempotent is net/http's Request.isReplayable for a body held in memory.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, ok := req.Header["Idempotency-Key"]
+	if !ok {
+		_, ok = req.Header["X-Idempotency-Key"]
+	}
+	return ok
+}
+
+// readUpTo reads up to limit bytes of body, allocating once when the
+// length is known.
+func readUpTo(body io.Reader, length int64, limit int) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(io.LimitReader(body, int64(limit)))
+	}
+	buf := make([]byte, min(length, int64(limit)))
+	n, err := io.ReadFull(body, buf)
+	return buf[:n], err
+}
+
+// failure names the step that failed; when the call's ctx ended, the error
+// wraps ctx.Err() so that the caller can tell.
+func failure(ctx context.Context, step string, err error) error {
+	cerr := ctx.Err()
+	if cerr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection's deadline is the ctx's: it may fire before
+		// the ctx's own timer has marked it done.
+		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+			cerr = context.DeadlineExceeded
+		}
+	}
+	switch {
+	case cerr == nil:
+		return fmt.Errorf("%s: %w", step, err)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, cerr):
+		return fmt.Errorf("%s: %w", step, cerr) // the deadline was ours
+	}
+	return fmt.Errorf("%s: %w: %w", step, cerr, err)
+}
+
+// wire is the connection under the buffers: it counts the bytes each way,
+// so a failure can tell whether anything was sent or received, and bounds
+// a response head.
+type wire struct {
+	conn          net.Conn
+	read, written int64
+	inHead        bool
+	headLeft      int64 // while inHead, how many more bytes the head may take
+}
+
+// limitHead starts (on) or ends the bound on a response head.
+func (w *wire) limitHead(on bool) {
+	w.inHead, w.headLeft = on, maxResponseHead
+}
+
+func (w *wire) Read(p []byte) (int, error) {
+	if w.inHead {
+		if w.headLeft <= 0 {
+			return 0, errHeadTooLarge
+		}
+		if int64(len(p)) > w.headLeft {
+			p = p[:w.headLeft]
+		}
+	}
+	n, err := w.conn.Read(p)
+	w.read += int64(n)
+	w.headLeft -= int64(n)
+	return n, err
+}
+
+func (w *wire) Write(p []byte) (int, error) {
+	n, err := w.conn.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+var _ protocol.Conn = (*h1Conn)(nil)

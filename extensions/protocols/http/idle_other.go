@@ -1,0 +1,14 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package http
+
+import "net"
+
+// idleCheck is not available here: a kept connection the server closed is
+// found out when it is used, and replaced then if the request may be sent
+// again.
+type idleCheck struct{}
+
+func newIdleCheck(net.Conn) *idleCheck { return nil }
+
+func (*idleCheck) stale() bool { return false }
