@@ -68,17 +68,19 @@ type RequestCounts struct {
 
 // ErrorCounts count failed requests by class.
 type ErrorCounts struct {
-	Transport  int `json:"transport"`
-	Status4xx  int `json:"status_4xx"`
-	Status5xx  int `json:"status_5xx"`
-	GRPCNotOK  int `json:"grpc_not_ok"`
+	Transport int `json:"transport"`
+	Status4xx int `json:"status_4xx"`
+	Status5xx int `json:"status_5xx"`
+	GRPCNotOK int `json:"grpc_not_ok"`
 	// Build counts requests that could not be rebuilt (RequestCounts.Unbuilt).
 	Build      int `json:"build"`
 	StatusDiff int `json:"status_class_changed"`
 }
 
 // Total is every error class except diffs, which are not failures.
-func (e ErrorCounts) Total() int { return e.Transport + e.Status4xx + e.Status5xx + e.GRPCNotOK + e.Build }
+func (e ErrorCounts) Total() int {
+	return e.Transport + e.Status4xx + e.Status5xx + e.GRPCNotOK + e.Build
+}
 
 // Quantiles of a duration distribution, in milliseconds.
 type Quantiles struct {
