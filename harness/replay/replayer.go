@@ -357,8 +357,8 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		cancel()
 		wg.Wait()
 	}()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	al := newAlarm()
+	defer al.Stop()
 	for {
 		mu.Lock()
 		if h.Len() == 0 {
@@ -376,9 +376,9 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		next := h[0]
 		if wait := next.At - time.Since(r.t0); wait > 0 {
 			mu.Unlock()
-			timer.Reset(wait)
+			al.Reset(wait)
 			select {
-			case <-timer.C:
+			case <-al.C():
 			case <-wake:
 			case <-ctx.Done():
 				return sent
