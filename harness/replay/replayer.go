@@ -338,17 +338,35 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		results <- res
 		return next, ok
 	}
-	fire = func(d plan.Due) { // the caller marked d sent
-		r.inFlight.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	// Requests run on workers that outlive them: a worker whose request
+	// (and the chain it handed itself) is done waits for the next one,
+	// so a request starts on a goroutine whose stack has already grown
+	// to what do needs. When no worker is idle a new one starts: the
+	// model stays open, nothing ever waits for a free worker.
+	work := make(chan plan.Due) // unbuffered: a send succeeds only into an idle worker
+	worker := func(d plan.Due) {
+		defer wg.Done()
+		for {
 			for ok := true; ok; {
 				res := r.do(reqCtx, d)
 				r.inFlight.Add(-1)
 				d, ok = complete(d, res)
 			}
-		}()
+			select {
+			case d = <-work:
+			case <-reqCtx.Done():
+				return
+			}
+		}
+	}
+	fire = func(d plan.Due) { // the caller marked d sent
+		r.inFlight.Add(1)
+		select {
+		case work <- d:
+		default:
+			wg.Add(1)
+			go worker(d)
+		}
 	}
 	defer func() {
 		mu.Lock()
