@@ -45,3 +45,32 @@ func BenchmarkRunASAP(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// BenchmarkStoreRecorded measures reading one exchange back from a Store:
+// a pread and a decode, what every send pays.
+func BenchmarkStoreRecorded(b *testing.B) {
+	var exs []*rprpb.Exchange
+	for i := range 1024 {
+		exs = append(exs, ex{id: uint64(i + 1), session: "s" + strconv.Itoa(i%8), conn: uint64(i%8 + 1),
+			path: "/v1/items/" + strconv.Itoa(i), query: "view=full&lang=en", startMs: int64(i), endMs: int64(i) + 1,
+			reqHeaders: [][2]string{{"Accept", "application/json"}, {"User-Agent", "tester/1.0"},
+				{"Authorization", "Bearer x"}, {"X-Session-Id", "s"}, {"Accept-Language", "en"}},
+			respBody: `{"id":1,"name":"item","tags":["a","b"]}`}.pb())
+	}
+	p, err := plan.Build(exs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := LoadExchanges(context.Background(), records(exs), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := s.recorded(uint64(i%1024 + 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
