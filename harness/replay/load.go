@@ -78,6 +78,20 @@ const (
 	maxStoreRecord = 1<<31 - 1
 )
 
+// ErrStore marks a failure of the Store's own file (creating, writing or
+// reading it back), as opposed to a bad recording.
+var ErrStore = errors.New("replay: exchange store")
+
+// LoadOption configures LoadExchanges.
+type LoadOption func(*loadConfig)
+
+type loadConfig struct{ dir string }
+
+// SpillDir puts the Store's file in dir instead of os.TempDir(): a
+// disk-backed directory, such as the run directory, where the temporary
+// directory is a tmpfs in memory.
+func SpillDir(dir string) LoadOption { return func(c *loadConfig) { c.dir = dir } }
+
 // LoadExchanges reads the exchanges a plan replays from a record stream
 // (recording.Reader.All yields one), keeps only those, and writes them to
 // a Store, so a window of a long recording costs the disk of the window
@@ -90,9 +104,14 @@ const (
 // and truncated flag, and a summary of its bytes (digest and JSON shape
 // hash, computed here) in place of the bytes themselves.
 //
-// The file is created in os.TempDir() (TMPDIR) and unlinked at once: it
-// is gone when the Store is closed or the process ends.
-func LoadExchanges(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], p *plan.Plan) (*Store, error) {
+// The file is created in os.TempDir() (TMPDIR) or SpillDir and unlinked at
+// once: it is gone when the Store is closed or the process ends. Its
+// failures wrap ErrStore; a bad record stream's errors do not.
+func LoadExchanges(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], p *plan.Plan, opts ...LoadOption) (*Store, error) {
+	var cfg loadConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ids := make([]uint64, 0, len(p.Nodes))
 	for _, n := range p.Nodes {
 		ids = append(ids, n.ID)
@@ -107,14 +126,14 @@ func LoadExchanges(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], p *
 			}
 		}
 	}
-	f, err := os.CreateTemp("", "reprise-exchanges-*")
+	f, err := os.CreateTemp(cfg.dir, ".reprise-exchanges-*")
 	if err != nil {
-		return nil, fmt.Errorf("replay: load exchanges: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	// Unlinked now, the file lives as long as the descriptor.
 	if err := os.Remove(f.Name()); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("replay: load exchanges: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	s := &Store{f: f, ids: ids, ents: make([]storeEntry, len(ids))}
 	if err := s.fill(ctx, seq, source); err != nil {
@@ -164,13 +183,13 @@ func (s *Store) fill(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], s
 			return fmt.Errorf("replay: load exchanges: exchange %d: %d bytes is too large", ex.GetId(), len(buf))
 		}
 		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("replay: load exchanges: spill: %w", err)
+			return fmt.Errorf("%w: write: %w", ErrStore, err)
 		}
 		s.ents[i] = storeEntry{off: off, n: uint32(len(buf)), proto: uint8(ex.GetProtocol()), ok: true}
 		off += int64(len(buf))
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("replay: load exchanges: spill: %w", err)
+		return fmt.Errorf("%w: write: %w", ErrStore, err)
 	}
 	return nil
 }
@@ -212,7 +231,7 @@ func (s *Store) protocol(id uint64) (rprpb.Protocol, bool) {
 }
 
 // errStoreClosed is returned by reads after Close.
-var errStoreClosed = errors.New("replay: exchange store closed")
+var errStoreClosed = fmt.Errorf("%w closed", ErrStore)
 
 func (s *Store) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
 	e, ok := s.entry(id)
@@ -232,13 +251,13 @@ func (s *Store) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
 		if errors.Is(err, os.ErrClosed) {
 			err = errStoreClosed
 		}
-		return nil, nil, fmt.Errorf("replay: exchange %d: read back: %w", id, err)
+		return nil, nil, fmt.Errorf("%w: exchange %d: read back: %w", ErrStore, id, err)
 	}
 	rb := parseRecHeader(b)
 	ex := &rprpb.Exchange{}
 	// Unmarshal copies strings and bytes: the buffer can be reused.
 	if err := proto.Unmarshal(b[recHeaderLen:], ex); err != nil {
-		return nil, nil, fmt.Errorf("replay: exchange %d: read back: %w", id, err)
+		return nil, nil, fmt.Errorf("%w: exchange %d: read back: %w", ErrStore, id, err)
 	}
 	return ex, &rb, nil
 }

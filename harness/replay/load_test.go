@@ -5,6 +5,8 @@ import (
 	"context"
 	"iter"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -182,4 +184,25 @@ func TestStoreAfterClose(t *testing.T) {
 	require.ErrorIs(t, err, errStoreClosed)
 	_, _, err = s.recorded(99)
 	require.ErrorIs(t, err, ErrMissingExchange)
+}
+
+// TestStoreSpillDir: the store's file goes to SpillDir and is unlinked at
+// once (the directory stays empty); a directory it cannot write to is an
+// ErrStore failure, not a bad recording.
+func TestStoreSpillDir(t *testing.T) {
+	pbs := []*rprpb.Exchange{ex{id: 1, session: "u", conn: 1, path: "/a", startMs: 0, endMs: 1}.pb()}
+	p, err := plan.Build(pbs)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	s, err := LoadExchanges(context.Background(), records(pbs), p, SpillDir(dir))
+	require.NoError(t, err)
+	defer s.Close()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the spill file is unlinked as soon as it is made")
+	_, _, err = s.recorded(1)
+	require.NoError(t, err, "and still readable")
+
+	_, err = LoadExchanges(context.Background(), records(pbs), p, SpillDir(filepath.Join(dir, "missing")))
+	require.ErrorIs(t, err, ErrStore)
 }

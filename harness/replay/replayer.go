@@ -78,10 +78,10 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 	}
 	p := s.Plan()
 	r := &Replayer{sched: s, plan: p, src: src, target: target, cfg: cfg,
-		drivers:  map[rprpb.Protocol]protocol.Driver{},
-		conns: newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
-		live:  make([]atomic.Pointer[string], len(p.Correlations)),
-		col:   newCollector()}
+		drivers: map[rprpb.Protocol]protocol.Driver{},
+		conns:   newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
+		live:    make([]atomic.Pointer[string], len(p.Correlations)),
+		col:     newCollector()}
 	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
 		proto, ok := src.protocol(n.ID)
@@ -131,7 +131,7 @@ func (r *Replayer) index() {
 }
 
 func (r *Replayer) producesOf(node int) []int32 { return r.produces[r.prodOff[node]:r.prodOff[node+1]] }
-func (r *Replayer) usesOf(node int) []use      { return r.uses[r.useOff[node]:r.useOff[node+1]] }
+func (r *Replayer) usesOf(node int) []use       { return r.uses[r.useOff[node]:r.useOff[node+1]] }
 
 // Run replays a schedule against target; see Replayer.Run.
 func Run(ctx context.Context, s *plan.Schedule, src Source, target *url.URL, opts ...Option) (Summary, error) {

@@ -2,8 +2,10 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -191,14 +193,18 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	rd, err = recording.Open(file)
-	if err != nil {
-		return cli.BadInput(fmt.Errorf("replay: %w", err))
+	out := sc.Out
+	if out == "" {
+		out = filepath.Join("runs", sc.Name+"-"+opts.now().UTC().Format("20060102T150405Z"))
 	}
-	src, err := replay.LoadExchanges(ctx, rd.All(), p)
-	rd.Close()
+	if _, err := os.Stat(out); err != nil {
+		// Made here: a run that fails before writing anything leaves no
+		// empty directory behind (Remove refuses a directory with files).
+		defer os.Remove(out)
+	}
+	src, err := loadExchanges(ctx, file, p, out)
 	if err != nil {
-		return cli.BadInput(fmt.Errorf("replay: %s: %w", file, err))
+		return err
 	}
 	defer src.Close()
 
@@ -207,11 +213,6 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer down()
-
-	out := sc.Out
-	if out == "" {
-		out = filepath.Join("runs", sc.Name+"-"+opts.now().UTC().Format("20060102T150405Z"))
-	}
 	ropts = append(ropts, replay.OutDir(out), replay.Timeout(opts.Timeout))
 	r, err := replay.New(sched, src, target, ropts...)
 	if err != nil {
@@ -284,4 +285,26 @@ func waitUntil(ctx context.Context, at time.Time, now func() time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// loadExchanges stores the planned exchanges for the run, in the run
+// directory (disk, where /tmp may be a tmpfs in memory). A bad recording
+// is bad input; trouble with the store's own file is a failure.
+func loadExchanges(ctx context.Context, file string, p *plan.Plan, out string) (*replay.Store, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("replay: run directory: %w", err)
+	}
+	rd, err := recording.Open(file)
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("replay: %w", err))
+	}
+	src, err := replay.LoadExchanges(ctx, rd.All(), p, replay.SpillDir(out))
+	rd.Close()
+	switch {
+	case err == nil:
+		return src, nil
+	case errors.Is(err, replay.ErrStore) || ctx.Err() != nil:
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	return nil, cli.BadInput(fmt.Errorf("replay: %s: %w", file, err))
 }

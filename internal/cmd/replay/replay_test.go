@@ -21,6 +21,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/recording"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay"
+	"github.com/reprise-dev/reprise/harness/results"
 	"github.com/reprise-dev/reprise/internal/cli"
 )
 
@@ -185,10 +186,32 @@ func TestReplaysAgainstLoopback(t *testing.T) {
 		assert.Equal(t, cli.ExitInvalidRun, code, errOut)
 		assert.Contains(t, out, "run: INVALID: "+sum.Reason)
 	}
-	for _, f := range []string{replay.ResultsFile, replay.PlanFile} {
-		_, err := os.Stat(filepath.Join(dir, f))
-		assert.NoError(t, err, f)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
+	assert.ElementsMatch(t, []string{replay.ResultsFile, replay.PlanFile, replay.SummaryFile, results.SketchesFile}, names,
+		"the run directory holds the run's files; the exchange store, spilled there, leaves nothing")
+}
+
+// TestFailedStartLeavesNoRunDirectory: a run that fails after the
+// exchanges were stored but before it starts (here its admin address is
+// taken) removes the run directory it made for the store.
+func TestFailedStartLeavesNoRunDirectory(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "run")
+	_, errOut, code := execute(t, sampleRecording(t), "--target", srv.URL, "--out", dir,
+		"--timing", "asap", "--admin", taken.Addr().String())
+	require.NotEqual(t, cli.ExitOK, code)
+	assert.Contains(t, errOut, "address already in use")
+	_, err = os.Stat(dir)
+	assert.True(t, os.IsNotExist(err), "no empty run directory left behind: %v", err)
 }
 
 func TestUnreachableTargetFails(t *testing.T) {
