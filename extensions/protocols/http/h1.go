@@ -299,7 +299,11 @@ func (c *h1Conn) exchange(ctx context.Context, req *http.Request, call *protocol
 	}
 	c.w.limitHead(false)
 	rep.Status, rep.Header = resp.StatusCode, resp.Header
-	raw, rerr := readUpTo(resp.Body, resp.ContentLength, c.t.Limit())
+	length := resp.ContentLength
+	if resp.Body == http.NoBody { // HEAD, 204, 304: Content-Length describes no bytes here
+		length = 0
+	}
+	raw, rerr := readUpTo(resp.Body, length, c.t.Limit())
 	n, derr := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
 	rep.Trailer = resp.Trailer
 	rep.Body, rep.Size = raw, int64(len(raw))+n

@@ -109,6 +109,29 @@ func TestH1KeepsTheConnectionAlive(t *testing.T) {
 	assert.EqualValues(t, 1, conns.Load(), "20 sequential calls, one TCP connection")
 }
 
+// TestH1HeadWithContentLength: a HEAD answer's Content-Length describes
+// no bytes on the wire; it is neither an error nor a reason to redial.
+func TestH1HeadWithContentLength(t *testing.T) {
+	srv, conns := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		if r.Method != http.MethodHead {
+			_, _ = w.Write([]byte("hello"))
+		}
+	})
+	c := dialH1(t, srv.URL)
+	for i, method := range []string{"HEAD", "GET", "HEAD", "GET"} {
+		rep, err := c.Do(t.Context(), newCall(method, "/x", nil, nil))
+		require.NoError(t, err, "call %d (%s)", i, method)
+		assert.Equal(t, http.StatusOK, rep.Status)
+		if method == "GET" {
+			assert.Equal(t, "hello", string(rep.Body))
+		} else {
+			assert.Empty(t, rep.Body)
+		}
+	}
+	assert.EqualValues(t, 1, conns.Load(), "one TCP connection for all four")
+}
+
 func TestH1DialsAgainAfterConnectionClose(t *testing.T) {
 	srv, conns := newServer(t, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Connection", "close")
