@@ -34,8 +34,8 @@ type Source interface {
 type Exchanges map[uint64]*rprpb.Exchange
 
 func (e Exchanges) protocol(id uint64) (rprpb.Protocol, bool) {
-	ex, ok := e[id]
-	return ex.GetProtocol(), ok
+	ex := e[id]
+	return ex.GetProtocol(), ex != nil
 }
 
 func (e Exchanges) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {

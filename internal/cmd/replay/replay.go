@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
@@ -197,7 +198,7 @@ func run(ctx context.Context, opts *Options) error {
 	if out == "" {
 		out = filepath.Join("runs", sc.Name+"-"+opts.now().UTC().Format("20060102T150405Z"))
 	}
-	if _, err := os.Stat(out); err != nil {
+	if _, err := os.Stat(out); errors.Is(err, fs.ErrNotExist) {
 		// Made here: a run that fails before writing anything leaves no
 		// empty directory behind (Remove refuses a directory with files).
 		defer os.Remove(out)
