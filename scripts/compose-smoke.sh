@@ -17,9 +17,19 @@ for i in $(seq 1 60); do
   [[ $i == 60 ]] && { echo "gateway not ready after 60s"; "${dc[@]}" -p "$project" -f docker-compose.yml ps; exit 1; }
   sleep 1 # polling containers that start on their own schedule
 done
-token=$(curl -fsS -XPOST "$gw/v1/login" -d '{"user":"smoke","password":"x"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-curl -fsS -H "Authorization: Bearer $token" "$gw/v1/items" | grep -q '"items"'
-curl -fsS -XPOST -H "Authorization: Bearer $token" "$gw/v1/items/1/buy" | grep -q '"order_id"'
+# The gateway is ready before every service behind it is: a 503 on the
+# first calls means "not yet", so the round is retried for a bounded time.
+round() {
+  local token
+  token=$(curl -fsS -XPOST "$gw/v1/login" -d '{"user":"smoke","password":"x"}' | sed 's/.*"token":"\([^"]*\)".*/\1/') &&
+    curl -fsS -H "Authorization: Bearer $token" "$gw/v1/items" | grep -q '"items"' &&
+    curl -fsS -XPOST -H "Authorization: Bearer $token" "$gw/v1/items/1/buy" | grep -q '"order_id"'
+}
+for i in $(seq 1 30); do
+  if round; then break; fi
+  [[ $i == 30 ]] && { echo "login, items and buy still failing after 30 tries"; "${dc[@]}" -p "$project" -f docker-compose.yml logs --tail 20; exit 1; }
+  sleep 1 # the services behind the gateway are still starting
+done
 for i in $(seq 1 30); do
   up=$(curl -fsS 'http://127.0.0.1:9090/api/v1/query?query=sum(up)' | sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p')
   [[ ${up:-0} -ge 5 ]] && break
