@@ -20,9 +20,12 @@ func IsDirect(c protocol.Conn) bool {
 // DialWith returns a direct HTTP/1.1 client that connects with dial.
 func DialWith(t protocol.Target, dial func(ctx context.Context) (net.Conn, error)) protocol.Conn {
 	c := newH1Conn(t)
-	c.dial = func(ctx context.Context) (net.Conn, net.Conn, error) {
+	c.dial = func(ctx context.Context) (net.Conn, *idleCheck, error) {
 		nc, err := dial(ctx)
-		return nc, nc, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return nc, newIdleCheck(nc), nil
 	}
 	return c
 }

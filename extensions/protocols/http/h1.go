@@ -48,8 +48,9 @@ type h1Conn struct {
 	prefix string
 	addr   string      // host:port to dial
 	tls    *tls.Config // nil for http targets
-	// dial connects; a test replaces it.
-	dial func(ctx context.Context) (nc, raw net.Conn, err error)
+	// dial connects, with what checks the connection while it is idle; a
+	// test replaces it.
+	dial func(ctx context.Context) (net.Conn, *idleCheck, error)
 
 	// turn holds a token while a call uses the wire; a waiting call can
 	// give up when its ctx ends, which a mutex would not allow.
@@ -92,20 +93,23 @@ func newH1Conn(t protocol.Target) *h1Conn {
 	return c
 }
 
-// dialTarget connects to the target, with TLS on https; raw is the TCP
-// connection under nc.
-func (c *h1Conn) dialTarget(ctx context.Context) (nc, raw net.Conn, err error) {
+// dialTarget connects to the target, with TLS on https.
+func (c *h1Conn) dialTarget(ctx context.Context) (net.Conn, *idleCheck, error) {
 	var d net.Dialer
-	raw, err = d.DialContext(ctx, "tcp", c.addr)
-	if err != nil || c.tls == nil {
-		return raw, raw, err
+	raw, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return nil, nil, err
 	}
-	tc := tls.Client(raw, c.tls)
+	idle := newIdleCheck(raw)
+	if c.tls == nil {
+		return raw, idle, nil
+	}
+	tc := idle.tlsClient(raw, c.tls)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = raw.Close()
 		return nil, nil, fmt.Errorf("tls handshake with %s: %w", c.addr, err)
 	}
-	return tc, raw, nil
+	return tc, idle, nil
 }
 
 // Close closes the connection; a Do in progress fails, later ones return
@@ -207,7 +211,7 @@ func (c *h1Conn) ready(ctx context.Context) (fresh bool, err error) {
 		}
 		c.drop()
 	}
-	nc, raw, err := c.dial(ctx)
+	nc, idle, err := c.dial(ctx)
 	if err != nil {
 		return true, failure(ctx, "dial", err)
 	}
@@ -228,7 +232,7 @@ func (c *h1Conn) ready(ctx context.Context) (fresh bool, err error) {
 		c.bw.Reset(&c.w)
 	}
 	c.reused = false
-	c.idle = newIdleCheck(raw)
+	c.idle = idle
 	return true, nil
 }
 
