@@ -437,3 +437,23 @@ func TestGRPCUndecodableCompressedMessageNotSent(t *testing.T) {
 	assert.Equal(t, 1, sum.Requests.Sent)
 	assert.Equal(t, 1, sum.Errors.Total())
 }
+
+// TestGRPCEveryRequestUnbuiltIsInvalid: a run whose requests could none be
+// built measured nothing; it is invalid and says why.
+func TestGRPCEveryRequestUnbuiltIsInvalid(t *testing.T) {
+	target, es := grpcServer(t)
+	var exs []*rprpb.Exchange
+	for i, session := range []string{"a", "b"} {
+		bad := gex(t, uint64(i+1), session, "Unary", rprpb.CallKind_CALL_KIND_UNARY, 0, 5, 0, gmsg{atMs: 1, m: req("squeezed")})
+		bad.Request.Headers = append(bad.Request.Headers, &rprpb.Header{Name: "Grpc-Encoding", Values: []string{"snappy"}})
+		bad.Grpc.Messages[0].Compressed = true
+		exs = append(exs, bad)
+	}
+	s, src := schedule(t, plan.ASAP, 1, exs...)
+	sum, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err, "a request that cannot be built is bad input for that request, not a failed run")
+	assert.Empty(t, es.seenTexts())
+	assert.Equal(t, 2, sum.Requests.Unbuilt)
+	assert.False(t, sum.Valid)
+	assert.Contains(t, sum.Reason, "2 of 2 requests (100.00%) not sent (2 unbuilt, 0 dropped)")
+}

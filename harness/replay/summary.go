@@ -18,6 +18,8 @@ const (
 	MaxLagP99       = 5 * time.Millisecond
 	LateThreshold   = 100 * time.Millisecond
 	MaxLateFraction = 0.01
+	// MaxDropFraction bounds the planned requests never sent: dropped
+	// (the run ended first) and unbuilt together.
 	MaxDropFraction = 0.001
 )
 
@@ -108,18 +110,26 @@ type CorrelationCounts struct {
 	Unresolved int `json:"unresolved"`
 }
 
-// Validity applies the DESIGN.md rules to a run's figures and returns the
-// first rule broken.
-func Validity(lagP99 time.Duration, late, dropped, sent, planned int) (bool, string) {
+// Validity applies the DESIGN.md rules to a run's generator lag and
+// request counts and returns the first rule broken. An unbuilt request
+// counts like a dropped one: either way the target never saw a planned
+// request, so a run that could not build its requests is not a
+// measurement of the recording.
+func Validity(lagP99 time.Duration, n RequestCounts) (bool, string) {
+	notSent := n.Dropped + n.Unbuilt
 	switch {
 	case lagP99 > MaxLagP99:
 		return false, fmt.Sprintf("generator lag p99 %s > %s: the generator fell behind", lagP99, MaxLagP99)
-	case sent > 0 && float64(late) > MaxLateFraction*float64(sent):
+	case n.Sent > 0 && float64(n.Late) > MaxLateFraction*float64(n.Sent):
 		return false, fmt.Sprintf("%d of %d requests (%.2f%%) sent more than %s late, limit %.0f%%",
-			late, sent, 100*float64(late)/float64(sent), LateThreshold, 100*MaxLateFraction)
-	case planned > 0 && float64(dropped) > MaxDropFraction*float64(planned):
-		return false, fmt.Sprintf("%d of %d requests (%.2f%%) dropped, limit %.1f%%",
-			dropped, planned, 100*float64(dropped)/float64(planned), 100*MaxDropFraction)
+			n.Late, n.Sent, 100*float64(n.Late)/float64(n.Sent), LateThreshold, 100*MaxLateFraction)
+	case n.Planned > 0 && float64(notSent) > MaxDropFraction*float64(n.Planned):
+		if n.Unbuilt == 0 {
+			return false, fmt.Sprintf("%d of %d requests (%.2f%%) dropped, limit %.1f%%",
+				n.Dropped, n.Planned, 100*float64(n.Dropped)/float64(n.Planned), 100*MaxDropFraction)
+		}
+		return false, fmt.Sprintf("%d of %d requests (%.2f%%) not sent (%d unbuilt, %d dropped), limit %.1f%%",
+			notSent, n.Planned, 100*float64(notSent)/float64(n.Planned), n.Unbuilt, n.Dropped, 100*MaxDropFraction)
 	}
 	return true, ""
 }
@@ -260,6 +270,6 @@ func (c *collector) finish() Summary {
 	if c.lag.TotalCount() == 0 {
 		lagP99 = 0
 	}
-	s.Valid, s.Reason = Validity(lagP99, s.Requests.Late, s.Requests.Dropped, s.Requests.Sent, s.Requests.Planned)
+	s.Valid, s.Reason = Validity(lagP99, s.Requests)
 	return s
 }

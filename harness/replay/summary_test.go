@@ -26,7 +26,39 @@ func TestValidity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			valid, reason := Validity(c.lagP99, c.late, c.dropped, c.sent, c.planned)
+			valid, reason := Validity(c.lagP99, RequestCounts{Planned: c.planned, Sent: c.sent, Late: c.late, Dropped: c.dropped})
+			assert.Equal(t, c.valid, valid)
+			if c.reason == "" {
+				assert.Empty(t, reason)
+			} else {
+				assert.Contains(t, reason, c.reason)
+			}
+		})
+	}
+}
+
+// TestValidityCountsUnbuilt: a request never built is never sent, like a
+// dropped one, and the two together count against the same limit.
+func TestValidityCountsUnbuilt(t *testing.T) {
+	cases := []struct {
+		name   string
+		n      RequestCounts
+		valid  bool
+		reason string
+	}{
+		{"unbuilt 0.1% is fine", RequestCounts{Planned: 1000, Sent: 999, Unbuilt: 1}, true, ""},
+		{"unbuilt over 0.1%", RequestCounts{Planned: 1000, Sent: 998, Unbuilt: 2},
+			false, "2 of 1000 requests (0.20%) not sent (2 unbuilt, 0 dropped), limit 0.1%"},
+		{"unbuilt and dropped add up", RequestCounts{Planned: 1000, Sent: 995, Unbuilt: 3, Dropped: 2},
+			false, "5 of 1000 requests (0.50%) not sent (3 unbuilt, 2 dropped), limit 0.1%"},
+		{"every request unbuilt", RequestCounts{Planned: 4, Unbuilt: 4},
+			false, "4 of 4 requests (100.00%) not sent (4 unbuilt, 0 dropped)"},
+		{"dropped alone keeps its reason", RequestCounts{Planned: 1000, Sent: 998, Dropped: 2},
+			false, "2 of 1000 requests (0.20%) dropped, limit 0.1%"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			valid, reason := Validity(time.Millisecond, c.n)
 			assert.Equal(t, c.valid, valid)
 			if c.reason == "" {
 				assert.Empty(t, reason)

@@ -124,7 +124,7 @@ func summarize(rs []*rprpb.Result, start time.Time) replay.Summary {
 		sum.Routes = append(sum.Routes, *rt)
 	}
 	sk.Apply(&sum)
-	sum.Valid, sum.Reason = replay.Validity(sk.LagP99(), sum.Requests.Late, sum.Requests.Dropped, sum.Requests.Sent, sum.Requests.Planned)
+	sum.Valid, sum.Reason = replay.Validity(sk.LagP99(), sum.Requests)
 	return sum
 }
 

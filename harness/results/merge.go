@@ -333,7 +333,7 @@ func sumRuns(runs []runDir, sk *Sketches) replay.Summary {
 		sum.Routes = append(sum.Routes, *m)
 	}
 	sk.Apply(&sum)
-	sum.Valid, sum.Reason = replay.Validity(sk.LagP99(), sum.Requests.Late, sum.Requests.Dropped, sum.Requests.Sent, sum.Requests.Planned)
+	sum.Valid, sum.Reason = replay.Validity(sk.LagP99(), sum.Requests)
 	return sum
 }
 
