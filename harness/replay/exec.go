@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -12,8 +13,10 @@ import (
 
 // do replays one node and returns its Result. Live values its response
 // issues are captured before it returns (a stream's as its messages
-// arrive), so successors released by its completion see them.
-func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
+// arrive), so successors released by its completion see them. The error
+// is not the request's but the run's: the exchange store failed (ErrStore),
+// and every later read would fail alike.
+func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	n := r.plan.Nodes[d.Node]
 	res := &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session, Method: n.Method,
 		Route: n.Route, IntendedNs: int64(d.At), GrpcStatus: -1}
@@ -23,12 +26,15 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	ex, recSum, err := r.src.recorded(n.ID)
 	if err != nil {
 		res.Error = "not sent: " + err.Error()
-		return res
+		if errors.Is(err, ErrStore) {
+			return res, err
+		}
+		return res, nil
 	}
 	drv := r.drivers[proto]
 	if drv == nil {
 		res.Error = ErrUnsupported.Error()
-		return res
+		return res, nil
 	}
 	o := rebuild(ex)
 	if o.proto == rprpb.Protocol_PROTOCOL_GRPC {
@@ -36,7 +42,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 		// such a request is not sent, and says why (NotSent).
 		if err := o.decompressMessages(); err != nil {
 			res.Error = "not sent: " + err.Error()
-			return res
+			return res, nil
 		}
 	}
 	var notes []string
@@ -90,7 +96,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 	}
 	res.Error = strings.Join(notes, "; ")
 	if rep.Status == 0 {
-		return res
+		return res, nil
 	}
 	live := liveResponse{header: rep.Header, msgs: rep.Messages}
 	if b, ok := decodeBody(rep.Body, rep.Header.Get("Content-Encoding")); ok {
@@ -113,7 +119,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) *rprpb.Result {
 			r.live[ci].Store(&v)
 		}
 	}
-	return res
+	return res, nil
 }
 
 // lasted is how long a streaming call ran when recorded, ÷ speed: its

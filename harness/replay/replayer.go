@@ -28,6 +28,18 @@ var (
 	ErrMissingExchange = errors.New("replay: exchange missing from source")
 )
 
+const (
+	// workerIdle is how long an idle worker waits for a request before it
+	// exits: long enough to carry a worker, and the stack it has grown,
+	// across the gaps of a steady run; short enough that the goroutines a
+	// burst needed do not stay parked until the run ends.
+	workerIdle = 5 * time.Second
+	// resultsBuffer is how many Results may wait for the writer of
+	// results.rpr. It bounds their memory: past it, a completing goroutine
+	// waits to hand its Result over.
+	resultsBuffer = 1024
+)
+
 // Run-directory file names.
 const (
 	ResultsFile = "results.rpr"
@@ -56,11 +68,16 @@ type Replayer struct {
 	live              []atomic.Pointer[string]
 
 	inFlight atomic.Int64
-	mu       sync.Mutex // guards col for Progress
-	col      *collector
-	t0       time.Time
-	ran      atomic.Bool
+	// workers counts the goroutines requests run on, busy or idle.
+	workers atomic.Int64
+	mu      sync.Mutex // guards col for Progress
+	col     *collector
+	t0      time.Time
+	ran     atomic.Bool
 
+	// workerIdle is how long a worker waits for a request before it
+	// exits: the workerIdle constant, which tests shorten.
+	workerIdle time.Duration
 	// beforeSend is a test hook that stands for a slow generator.
 	beforeSend func(node int)
 }
@@ -81,7 +98,7 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 		drivers: map[rprpb.Protocol]protocol.Driver{},
 		conns:   newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
 		live:    make([]atomic.Pointer[string], len(p.Correlations)),
-		col:     newCollector()}
+		col:     newCollector(), workerIdle: workerIdle}
 	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
 		proto, ok := src.protocol(n.ID)
@@ -146,8 +163,11 @@ func Run(ctx context.Context, s *plan.Schedule, src Source, target *url.URL, opt
 // at its intended time in its own goroutine, however many are in flight;
 // when the generator falls behind, requests go out late and the lag is
 // measured. Cancelling ctx ends the run: in-flight requests are aborted and
-// the requests never sent are counted as dropped. The Summary is returned
-// (and written) even then; the error reports only I/O trouble or misuse.
+// the requests never sent are counted as dropped. So does a failure to
+// read an exchange back from the Store (ErrStore): every later read would
+// fail alike, so the run stops rather than report the rest unbuilt one by
+// one, and Run returns that error. The Summary is returned (and written)
+// even then; the error reports only I/O trouble or misuse.
 func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 	if r.ran.Swap(true) {
 		return Summary{}, fmt.Errorf("%w: Run called twice", ErrBadOption)
@@ -169,7 +189,7 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	results := make(chan *rprpb.Result, 1024)
+	results := make(chan *rprpb.Result, resultsBuffer)
 	var sinkErr error
 	sinkDone := make(chan struct{})
 	go func() { // the single writer of results.rpr and owner of the figures
@@ -184,7 +204,7 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 		}
 	}()
 
-	sent := r.dispatch(ctx, results)
+	sent, runErr := r.dispatch(ctx, results)
 	for i, n := range r.plan.Nodes {
 		if !sent[i] {
 			results <- &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session,
@@ -203,13 +223,13 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 			sinkErr = err
 		}
 		if sinkErr != nil {
-			return sum, fmt.Errorf("replay: write %s: %w", ResultsFile, sinkErr)
+			return sum, errors.Join(runErr, fmt.Errorf("replay: write %s: %w", ResultsFile, sinkErr))
 		}
 		if err := writeJSONFile(filepath.Join(r.cfg.outDir, SummaryFile), sum.WriteJSON); err != nil {
-			return sum, err
+			return sum, errors.Join(runErr, err)
 		}
 	}
-	return sum, nil
+	return sum, runErr
 }
 
 func (r *Replayer) prepareRunDir() error {
@@ -279,22 +299,35 @@ func (h *dueHeap) Pop() any {
 }
 
 // dispatch fires every request at its intended time and returns which
-// nodes were sent (or answered as unsupported) when the run ended. A
-// completion that makes a successor due right away fires it itself, which
-// saves the dispatcher's wake-up from the generator lag of causal chains.
-func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) []bool {
+// nodes were sent (or answered as unsupported or unbuilt) when the run
+// ended, and the failure that ended it early, if one did. A completion that
+// makes a successor due right away fires it itself, which saves the
+// dispatcher's wake-up from the generator lag of causal chains.
+func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) ([]bool, error) {
 	run, first := r.sched.NewRun()
-	reqCtx, cancel := context.WithCancel(ctx)
+	// runCtx ends with the run: the caller's cancel, a failure, or the
+	// last request done.
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		mu      sync.Mutex // guards h, sent and stopped
+		mu      sync.Mutex // guards h, sent, stopped and failure
 		h       = dueHeap(first)
 		sent    = make([]bool, len(r.plan.Nodes))
 		stopped bool
+		failure error
 		wg      sync.WaitGroup
 		wake    = make(chan struct{}, 1)
 	)
 	heap.Init(&h)
+	// fail ends the run early: the first failure is the one reported.
+	fail := func(err error) {
+		mu.Lock()
+		if failure == nil {
+			failure = err
+		}
+		mu.Unlock()
+		cancel()
+	}
 	var fire func(d plan.Due)
 	// complete is called by every request goroutine when its node is done.
 	// Of the successors it makes due right away, it fires all but one and
@@ -311,7 +344,7 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		mu.Lock()
 		var direct []plan.Due
 		for _, x := range due {
-			if x.At <= now && !stopped && ctx.Err() == nil {
+			if x.At <= now && !stopped && runCtx.Err() == nil {
 				sent[x.Node] = true
 				direct = append(direct, x)
 			} else {
@@ -321,7 +354,6 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		mu.Unlock()
 		if len(direct) > 0 {
 			next, ok = direct[0], true
-			r.inFlight.Add(1)
 			for _, x := range direct[1:] {
 				fire(x)
 			}
@@ -332,29 +364,62 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		case wake <- struct{}{}:
 		default:
 		}
-		// The result goes to the writer after the successors are fired;
-		// the one handed back waits for it, which paces a chain to what
-		// the writer keeps up with.
-		results <- res
+		// The result goes to the writer after the successors are fired.
+		// The one handed back must not wait for the writer: when the
+		// writer is behind, that successor goes out on another worker
+		// while this goroutine waits to hand its result over. A slow
+		// writer then costs a spawn rather than generator lag, and the
+		// Results waiting stay bounded, by the buffer and one per
+		// waiting goroutine.
+		select {
+		case results <- res:
+		default:
+			if ok {
+				fire(next)
+				next, ok = plan.Due{}, false
+			}
+			results <- res
+		}
+		if ok {
+			r.inFlight.Add(1)
+		}
 		return next, ok
 	}
 	// Requests run on workers that outlive them: a worker whose request
 	// (and the chain it handed itself) is done waits for the next one,
 	// so a request starts on a goroutine whose stack has already grown
 	// to what do needs. When no worker is idle a new one starts: the
-	// model stays open, nothing ever waits for a free worker.
+	// model stays open, nothing ever waits for a free worker. A worker
+	// idle for workerIdle exits, so the goroutines of a burst do not
+	// outlive it.
 	work := make(chan plan.Due) // unbuffered: a send succeeds only into an idle worker
 	worker := func(d plan.Due) {
-		defer wg.Done()
+		defer func() {
+			r.workers.Add(-1)
+			wg.Done()
+		}()
+		// One timer per worker, made when it first waits and reset only
+		// when it goes idle: sending a chain touches no timer.
+		var idle *time.Timer
 		for {
 			for ok := true; ok; {
-				res := r.do(reqCtx, d)
+				res, err := r.do(runCtx, d)
+				if err != nil {
+					fail(err) // before complete: no successor is handed back
+				}
 				r.inFlight.Add(-1)
 				d, ok = complete(d, res)
 			}
+			if idle == nil {
+				idle = time.NewTimer(r.workerIdle)
+			} else {
+				idle.Reset(r.workerIdle)
+			}
 			select {
 			case d = <-work:
-			case <-reqCtx.Done():
+			case <-idle.C:
+				return
+			case <-runCtx.Done():
 				return
 			}
 		}
@@ -365,29 +430,26 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 		case work <- d:
 		default:
 			wg.Add(1)
+			r.workers.Add(1)
 			go worker(d)
 		}
 	}
-	defer func() {
-		mu.Lock()
-		stopped = true
-		mu.Unlock()
-		cancel()
-		wg.Wait()
-	}()
 	al := newAlarm()
 	defer al.Stop()
+	// The dispatcher fires each request at its time until none is left or
+	// the run ends.
+dispatching:
 	for {
 		mu.Lock()
 		if h.Len() == 0 {
 			mu.Unlock()
 			if run.Remaining() == 0 {
-				return sent
+				break dispatching
 			}
 			select {
 			case <-wake:
-			case <-ctx.Done():
-				return sent
+			case <-runCtx.Done():
+				break dispatching
 			}
 			continue
 		}
@@ -398,18 +460,24 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) [
 			select {
 			case <-al.C():
 			case <-wake:
-			case <-ctx.Done():
-				return sent
+			case <-runCtx.Done():
+				break dispatching
 			}
 			continue
 		}
-		if ctx.Err() != nil {
+		if runCtx.Err() != nil {
 			mu.Unlock()
-			return sent
+			break dispatching
 		}
 		heap.Pop(&h)
 		sent[next.Node] = true
 		mu.Unlock()
 		fire(next)
 	}
+	mu.Lock()
+	stopped = true
+	mu.Unlock()
+	cancel()
+	wg.Wait()
+	return sent, failure // no worker is left to set it
 }

@@ -1,0 +1,44 @@
+package replay
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// failingReader stands for a timerfd the runtime's poller refused: a
+// non-blocking read then fails at once instead of waiting.
+type failingReader struct{ err error }
+
+func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestAlarmFallsBackWhenTheTimerfdBreaks: once the timerfd's reader has
+// failed, nothing reads the timerfd; the alarm must still ring, on time,
+// or the dispatcher would sleep until the run is cancelled.
+func TestAlarmFallsBackWhenTheTimerfdBreaks(t *testing.T) {
+	a := newFDAlarm(failingReader{unix.EAGAIN})
+	require.NotNil(t, a, "the kernel refused a timerfd")
+	defer a.Stop()
+	select {
+	case <-a.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reader never saw its error")
+	}
+	select { // the wake-up that tells a sleeper to re-arm
+	case <-a.C():
+	default:
+	}
+	for range 3 {
+		start := time.Now()
+		a.Reset(2 * time.Millisecond)
+		select {
+		case <-a.C():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the alarm never rang once its timerfd broke")
+		}
+		assert.GreaterOrEqual(t, time.Since(start), 2*time.Millisecond, "never early")
+	}
+}
