@@ -165,24 +165,38 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 	pos := make([]int32, n*factor)            // slot -> new index
 	q.Nodes = make([]Node, n*factor)
 	q.baseOf = make([]int32, n*factor)
-	type sessKey struct {
+	type cloneCall struct {
+		k    int
+		call *Call
+	}
+	// One Call per clone and original Call; a clone's session name is
+	// made once per clone session.
+	type cloneSession struct {
 		k    int
 		name string
 	}
-	names := make(map[sessKey]string) // one string per clone session
+	cloned := make(map[cloneCall]*Call)
+	names := make(map[cloneSession]string)
 	for j, s := range slots {
 		k, i := int(s)/n, int(s)%n
 		pos[s] = int32(j)
 		nd := p.Nodes[i]
 		nd.Clone = k
 		if k > 0 {
-			key := sessKey{k, nd.Session}
-			name, ok := names[key]
+			c, ok := cloned[cloneCall{k, nd.Call}]
 			if !ok {
-				name = nd.Session + "~" + strconv.Itoa(k)
-				names[key] = name
+				sess := cloneSession{k, nd.Session}
+				name, ok := names[sess]
+				if !ok {
+					name = nd.Session + "~" + strconv.Itoa(k)
+					names[sess] = name
+				}
+				cc := *nd.Call
+				cc.Session = name
+				c = &cc
+				cloned[cloneCall{k, nd.Call}] = c
 			}
-			nd.Session = name
+			nd.Call = c
 			nd.Start += shift(k)
 			nd.End += shift(k)
 		}

@@ -42,7 +42,7 @@ type Builder struct {
 	idents  []Identity
 	idSpans []span
 	logins  map[string]bool // loginRoute by route template
-	strs    map[string]string
+	calls   calls           // one Call per session, protocol, method and route
 
 	pass   int // passSingle, or which of BuildTwoPass's passes
 	cursor int // in the requests pass, how many nodes were matched
@@ -64,7 +64,7 @@ func NewBuilder(opts ...Option) (*Builder, error) {
 			locs: make(map[Location]uint32),
 		},
 		logins: make(map[string]bool),
-		strs:   make(map[string]string),
+		calls:  make(calls),
 	}
 	b.x = extractor{ix: &b.ix, seen: make(map[uint64]struct{})}
 	b.idScan = identScan{ix: &b.ix, known: make(map[string]string), seen: make(map[Identity]struct{})}
@@ -82,7 +82,7 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	if ex.GetEndNs() < ex.GetStartNs() {
 		return fmt.Errorf("%w: exchange %d: end_ns %d before start_ns %d", ErrBadExchange, id, ex.GetEndNs(), ex.GetStartNs())
 	}
-	n := nodeOf(ex)
+	n := nodeOf(ex, b.calls)
 	if !b.cfg.filter.keep(n) {
 		return nil
 	}
@@ -94,9 +94,6 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 		b.addRequest(ex, b.nodes[b.cursor-1])
 		return nil
 	}
-	// Sessions, methods and routes repeat: each node shares one copy
-	// rather than keeping the string its record was decoded into.
-	n.Session, n.Method, n.Route = b.intern(n.Session), b.intern(n.Method), b.intern(n.Route)
 	if b.duplicate(id) {
 		return fmt.Errorf("%w: exchange %d: duplicate id", ErrBadExchange, id)
 	}
@@ -172,14 +169,6 @@ func (b *Builder) duplicate(id uint64) bool {
 	}
 	b.ids[id] = struct{}{}
 	return false
-}
-
-func (b *Builder) intern(s string) string {
-	if c, ok := b.strs[s]; ok {
-		return c
-	}
-	b.strs[s] = s
-	return s
 }
 
 // grow gives every interned value its correlation state.
@@ -282,7 +271,8 @@ func (b *Builder) addSeq(ctx context.Context, seq iter.Seq2[*rprpb.Record, error
 	return ctx.Err()
 }
 
-func nodeOf(ex *rprpb.Exchange) Node {
+// nodeOf is the node of ex, its Call shared through cs.
+func nodeOf(ex *rprpb.Exchange, cs calls) Node {
 	req := ex.GetRequest()
 	r := req.GetPath()
 	if g := ex.GetGrpc(); g != nil && g.GetFullMethod() != "" {
@@ -298,11 +288,8 @@ func nodeOf(ex *rprpb.Exchange) Node {
 	}
 	return Node{
 		ID:         ex.GetId(),
-		Session:    sess,
+		Call:       cs.of(Call{Session: sess, Protocol: protocolName(ex.GetProtocol()), Method: req.GetMethod(), Route: r}),
 		Connection: ex.GetConnectionId(),
-		Protocol:   protocolName(ex.GetProtocol()),
-		Method:     req.GetMethod(),
-		Route:      r,
 		Start:      time.Duration(ex.GetStartNs()),
 		End:        time.Duration(ex.GetEndNs()),
 	}
@@ -342,14 +329,19 @@ func (b *Builder) plan(last bool) *Plan {
 		}
 		return cmpU64(b.nodes[x].ID, b.nodes[y].ID)
 	})
-	p := &Plan{Nodes: make([]Node, len(order))}
-	for k, raw := range order {
-		p.Nodes[k] = b.nodes[raw]
-	}
+	p := &Plan{}
 	if last {
-		b.nodes, b.ids, b.strs, b.logins = nil, nil, nil, nil
+		// The builder's nodes become the plan's, put in start order where
+		// they are: a copy would hold every node twice at the peak.
+		p.Nodes = permute(slices.Clip(b.nodes), order)
+		b.nodes, b.ids, b.calls, b.logins = nil, nil, nil, nil
 		b.ix.table, b.ix.locs = nil, nil // arena, offs and locArr name the correlations
 		b.x, b.idScan = extractor{}, identScan{}
+	} else {
+		p.Nodes = make([]Node, len(order))
+		for k, raw := range order {
+			p.Nodes[k] = b.nodes[raw]
+		}
 	}
 	if len(p.Nodes) > 0 {
 		p.origin = p.Nodes[0].Start
@@ -360,6 +352,29 @@ func (b *Builder) plan(last bool) *Plan {
 	p.index()
 	p.components()
 	return p
+}
+
+// permute reorders nodes in place so that nodes[k] is the node that was at
+// order[k], following each cycle of the permutation once.
+func permute(nodes []Node, order []int) []Node {
+	done := make([]uint64, (len(nodes)+63)/64)
+	for i := range nodes {
+		if done[i/64]&(1<<(i%64)) != 0 {
+			continue
+		}
+		tmp := nodes[i]
+		for j := i; ; {
+			done[j/64] |= 1 << (j % 64)
+			src := order[j]
+			if src == i {
+				nodes[j] = tmp
+				break
+			}
+			nodes[j] = nodes[src]
+			j = src
+		}
+	}
+	return nodes
 }
 
 // producer is where a value was first seen in a response; node is the
@@ -394,7 +409,7 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 		corrOf[v] = -1
 	}
 	var cur []Edge
-	producers := make([][]int32, len(order)) // data producers each node transitively waits for
+	producers := waits{of: make([]int32, len(order)), sets: [][]int32{nil}}
 	for k, raw := range order {
 		cur = cur[:0]
 		node := p.Nodes[k]
@@ -425,13 +440,13 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 			corr := &p.Correlations[c]
 			corr.Uses = append(corr.Uses, Ref{Node: k, Exchange: node.ID, At: b.ix.locArr[o.loc], Unordered: !ordered})
 			// An edge that is also the ordering edge is marked as both.
-			if ordered && (src.node == a || !implied(orderPred, producers, a, src.node)) {
+			if ordered && (src.node == a || !implied(orderPred, &producers, a, src.node)) {
 				cur = addData(cur, int(src.node), k, node.Start-from.End, int(c))
 			}
 		}
 		slices.SortFunc(cur, func(x, y Edge) int { return x.From - y.From })
 		p.Edges = append(p.Edges, cur...)
-		producers[k] = inherit(producers, a, cur)
+		producers.inherit(k, a, cur)
 	}
 }
 
@@ -448,8 +463,8 @@ const (
 // Dropping it keeps a session's hundred requests from each carrying an edge
 // back to the login; the value's uses are all still listed in the
 // correlation.
-func implied(orderPred []int32, producers [][]int32, a, src int32) bool {
-	if a >= 0 && slices.Contains(producers[a], src) {
+func implied(orderPred []int32, producers *waits, a, src int32) bool {
+	if a >= 0 && slices.Contains(producers.set(int(a)), src) {
 		return true
 	}
 	for i := 0; a >= 0 && i < maxChainWalk; i++ {
@@ -461,14 +476,25 @@ func implied(orderPred []int32, producers [][]int32, a, src int32) bool {
 	return false
 }
 
-// inherit returns the data producers node k transitively waits for: those
-// of its ordering predecessor a plus its own data edges' sources, sharing
-// a's slice when nothing is new.
-func inherit(producers [][]int32, a int32, edges []Edge) []int32 {
-	var base []int32
+// waits holds the data producers each node transitively waits for. Most
+// nodes wait for the same ones as their ordering predecessor, so a node
+// holds the index of a set (4 bytes) and only a node that adds a producer
+// makes a new set; at a million nodes a slice each would be 24 MB.
+type waits struct {
+	of   []int32   // set index per node
+	sets [][]int32 // sets[0] is empty
+}
+
+func (w *waits) set(node int) []int32 { return w.sets[w.of[node]] }
+
+// inherit gives node k the producers of its ordering predecessor a plus
+// its own data edges' sources, sharing a's set when nothing is new.
+func (w *waits) inherit(k int, a int32, edges []Edge) {
+	var at int32
 	if a >= 0 {
-		base = producers[a]
+		at = w.of[a]
 	}
+	base := w.sets[at]
 	out := base
 	for _, e := range edges {
 		if e.Kind&Data == 0 || slices.Contains(out, int32(e.From)) {
@@ -482,7 +508,11 @@ func inherit(producers [][]int32, a int32, edges []Edge) []int32 {
 			out = out[1:]
 		}
 	}
-	return out
+	if len(out) != len(base) || (len(out) > 0 && &out[0] != &base[0]) {
+		at = int32(len(w.sets))
+		w.sets = append(w.sets, out)
+	}
+	w.of[k] = at
 }
 
 func addData(cur []Edge, from, to int, think time.Duration, corr int) []Edge {

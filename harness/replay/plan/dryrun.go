@@ -142,11 +142,31 @@ type DryRun struct {
 // PlannedRequest is one node with its simulated intended time and its
 // predecessors, named by exchange id.
 type PlannedRequest struct {
-	Node
+	PlannedNode
 	Intended time.Duration `json:"intended_ns"`
 	Preds    []PlannedPred `json:"preds,omitempty"`
 	// Rewrites are the clone's static rewrites (Plan.Rewrites).
 	Rewrites []Rewrite `json:"rewrites,omitempty"`
+}
+
+// PlannedNode is a Node as the dry run writes it: the fields it shares
+// with other nodes (Call) spelled out, in the order the plan file has
+// always had.
+type PlannedNode struct {
+	ID         uint64        `json:"id"`
+	Session    string        `json:"session"`
+	Connection uint64        `json:"connection,omitempty"`
+	Protocol   string        `json:"protocol"`
+	Method     string        `json:"method"`
+	Route      string        `json:"route"`
+	Start      time.Duration `json:"start_ns"`
+	End        time.Duration `json:"end_ns"`
+	Clone      int           `json:"clone,omitempty"`
+}
+
+func plannedNode(n Node) PlannedNode {
+	return PlannedNode{ID: n.ID, Session: n.Session, Connection: n.Connection, Protocol: n.Protocol,
+		Method: n.Method, Route: n.Route, Start: n.Start, End: n.End, Clone: n.Clone}
 }
 
 // PlannedPred is one incoming edge.
@@ -173,7 +193,7 @@ func (s *Schedule) DryRun() DryRun {
 }
 
 func (p *Plan) plannedRequest(i int, intended time.Duration) PlannedRequest {
-	r := PlannedRequest{Node: p.Nodes[i], Intended: intended, Rewrites: p.Rewrites(i)}
+	r := PlannedRequest{PlannedNode: plannedNode(p.Nodes[i]), Intended: intended, Rewrites: p.Rewrites(i)}
 	for _, e := range p.Preds(i) {
 		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: e.Correlations})
 	}

@@ -18,15 +18,19 @@ var (
 )
 
 // Node is one exchange of the recording, as the planner sees it.
+//
+// What many nodes share (session, protocol, method, route) sits in one
+// Call that they point at, so that a node is 48 bytes rather than the 104
+// four strings of its own would make it: at a million exchanges the plan's
+// nodes are the largest thing a replay keeps in memory. The Call's fields
+// read as the node's own (n.Session); a node that needs another session
+// (an amplified clone) points at another Call, never writes through this
+// one.
 type Node struct {
 	// ID is the exchange id in the recording.
-	ID         uint64 `json:"id"`
-	Session    string `json:"session"`
+	ID uint64 `json:"id"`
+	*Call
 	Connection uint64 `json:"connection,omitempty"`
-	Protocol   string `json:"protocol"`
-	Method     string `json:"method"`
-	// Route is the route template ("/v1/items/{id}/buy") or gRPC full method.
-	Route string `json:"route"`
 	// Start and End are recorded offsets from the recording's clock anchor.
 	Start time.Duration `json:"start_ns"`
 	End   time.Duration `json:"end_ns"`
@@ -34,6 +38,29 @@ type Node struct {
 	// in a plan amplified N times; a clone keeps the original's ID and its
 	// Session is the original's + "~" + k (see Amplify).
 	Clone int `json:"clone,omitempty"`
+}
+
+// Call is what a node shares with the other nodes of its session that
+// call the same route: it is immutable once a node points at it.
+type Call struct {
+	Session  string `json:"session"`
+	Protocol string `json:"protocol"`
+	Method   string `json:"method"`
+	// Route is the route template ("/v1/items/{id}/buy") or gRPC full method.
+	Route string `json:"route"`
+}
+
+// calls interns Calls, so that nodes with equal ones share one.
+type calls map[Call]*Call
+
+// of returns the shared copy of c.
+func (cs calls) of(c Call) *Call {
+	if p, ok := cs[c]; ok {
+		return p
+	}
+	p := &c
+	cs[c] = p
+	return p
 }
 
 // Service is the recorded service time, what the simulation assumes the
