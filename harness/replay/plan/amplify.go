@@ -239,20 +239,15 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 	for k := range factor {
 		for _, e := range p.Edges {
 			ne := Edge{From: at(k, e.From), To: at(k, e.To), Kind: e.Kind & Order, Think: e.Think}
-			for _, c := range e.Correlations {
-				if k > 0 && shared[c] {
-					continue
+			for _, c := range p.EdgeCorrelations(e) {
+				if k == 0 || !shared[c] {
+					ne.Kind |= Data
+					break
 				}
-				ne.Kind |= Data
-				ne.Correlations = append(ne.Correlations, int(corrIdx[k*nc+c]))
 			}
-			if ne.Kind == 0 {
-				continue
+			if ne.Kind != 0 {
+				q.Edges = append(q.Edges, ne)
 			}
-			if ne.Kind&Data == 0 {
-				ne.Correlations = nil
-			}
-			q.Edges = append(q.Edges, ne)
 		}
 	}
 	if cfg.collide {
@@ -269,7 +264,7 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 // original producer when that producer was done before the use started.
 func (q *Plan) sharedUses(p *Plan, factor int, shared []bool, corrIdx []int32, at func(k, i int) int) []Edge {
 	type pair struct{ from, to int }
-	edgeOf := make(map[pair]int)
+	edgeOf := make(map[pair]bool)
 	edges := q.Edges
 	for ci, c := range p.Correlations {
 		if !shared[ci] {
@@ -289,14 +284,11 @@ func (q *Plan) sharedUses(p *Plan, factor int, shared []bool, corrIdx []int32, a
 					continue
 				}
 				key := pair{src, node}
-				if x, ok := edgeOf[key]; ok {
-					if !slices.Contains(edges[x].Correlations, int(corrIdx[ci])) {
-						edges[x].Correlations = append(edges[x].Correlations, int(corrIdx[ci]))
-					}
+				if edgeOf[key] {
 					continue
 				}
-				edgeOf[key] = len(edges)
-				edges = append(edges, Edge{From: src, To: node, Kind: Data, Think: to.Start - from.End, Correlations: []int{int(corrIdx[ci])}})
+				edgeOf[key] = true
+				edges = append(edges, Edge{From: src, To: node, Kind: Data, Think: to.Start - from.End})
 			}
 		}
 		slices.SortStableFunc(qc.Uses, func(a, b Ref) int { return a.Node - b.Node })

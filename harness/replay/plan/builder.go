@@ -441,7 +441,7 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 			corr.Uses = append(corr.Uses, Ref{Node: k, Exchange: node.ID, At: b.ix.locArr[o.loc], Unordered: !ordered})
 			// An edge that is also the ordering edge is marked as both.
 			if ordered && (src.node == a || !implied(orderPred, &producers, a, src.node)) {
-				cur = addData(cur, int(src.node), k, node.Start-from.End, int(c))
+				cur = addData(cur, int(src.node), k, node.Start-from.End)
 			}
 		}
 		slices.SortFunc(cur, func(x, y Edge) int { return x.From - y.From })
@@ -515,17 +515,15 @@ func (w *waits) inherit(k int, a int32, edges []Edge) {
 	w.of[k] = at
 }
 
-func addData(cur []Edge, from, to int, think time.Duration, corr int) []Edge {
+// addData marks the edge from -> to as data flow, adding it if needed.
+func addData(cur []Edge, from, to int, think time.Duration) []Edge {
 	for i := range cur {
 		if cur[i].From == from {
 			cur[i].Kind |= Data
-			if !slices.Contains(cur[i].Correlations, corr) {
-				cur[i].Correlations = append(cur[i].Correlations, corr)
-			}
 			return cur
 		}
 	}
-	return append(cur, Edge{From: from, To: to, Kind: Data, Think: think, Correlations: []int{corr}})
+	return append(cur, Edge{From: from, To: to, Kind: Data, Think: think})
 }
 
 // maxTieWalk bounds the search past zero-length exchanges that end exactly

@@ -195,7 +195,7 @@ func (s *Schedule) DryRun() DryRun {
 func (p *Plan) plannedRequest(i int, intended time.Duration) PlannedRequest {
 	r := PlannedRequest{PlannedNode: plannedNode(p.Nodes[i]), Intended: intended, Rewrites: p.Rewrites(i)}
 	for _, e := range p.Preds(i) {
-		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: e.Correlations})
+		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: p.EdgeCorrelations(e)})
 	}
 	return r
 }

@@ -54,7 +54,7 @@ func TestLoginTokenInBearerHeaderIsDataEdgeAcrossSessions(t *testing.T) {
 	assert.Equal(t, plan.Location{Part: plan.PartJSON, Path: "$.token"}, c.Source.At)
 	require.Len(t, c.Uses, 2)
 	assert.Equal(t, plan.Location{Part: plan.PartHeader, Path: "Authorization"}, c.Uses[0].At)
-	assert.Equal(t, e.Correlations, []int{0})
+	assert.Equal(t, []int{0}, p.EdgeCorrelations(e))
 	_, ok = edge(p, 1, 3)
 	assert.False(t, ok, "3 already waits for the login through 2")
 	assert.Equal(t, 1, p.Stats().Edges.CrossSession)

@@ -3,6 +3,8 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
@@ -104,7 +106,9 @@ func (k *EdgeKind) UnmarshalText(b []byte) error {
 	return fmt.Errorf("%w: edge kind %q", ErrBadOption, b)
 }
 
-// Edge says To may not be sent before From is done.
+// Edge says To may not be sent before From is done. The correlations a
+// data edge carries are not kept on it (a slice per edge would be most of
+// an edge's size): Plan.EdgeCorrelations finds them.
 type Edge struct {
 	// From and To are node indexes in Plan.Nodes.
 	From int      `json:"from"`
@@ -112,8 +116,6 @@ type Edge struct {
 	Kind EdgeKind `json:"kind"`
 	// Think is the recorded gap To.Start - From.End (never negative).
 	Think time.Duration `json:"think_ns"`
-	// Correlations are indexes in Plan.Correlations carried by a data edge.
-	Correlations []int `json:"correlations,omitempty"`
 }
 
 // Ref points at a value inside one exchange.
@@ -159,6 +161,60 @@ type Plan struct {
 	identOff []int32    // ident[identOff[b]:identOff[b+1]] belong to built node b
 	baseOf   []int32    // built node each node copies; nil means itself
 	amp      *amp       // nil unless amplified
+
+	// usesAt lists, per node, the correlations it sends a value of after
+	// their producer was done; made on first use by EdgeCorrelations.
+	usesOnce sync.Once
+	usesOff  []int32 // usesAt[usesOff[i]:usesOff[i+1]] are node i's
+	usesAt   []int32
+}
+
+// EdgeCorrelations returns the indexes in Correlations of the values a
+// data edge carries: those its From issued and its To sends, in index
+// order. An edge is a data edge exactly when there are some, so an order
+// edge has none.
+func (p *Plan) EdgeCorrelations(e Edge) []int {
+	if e.Kind&Data == 0 {
+		return nil
+	}
+	p.usesOnce.Do(p.indexUses)
+	var out []int
+	for _, c := range p.usesAt[p.usesOff[e.To]:p.usesOff[e.To+1]] {
+		// A node's list is in index order, a correlation it uses at two
+		// places once or next to itself.
+		if p.Correlations[c].Source.Node == e.From && (len(out) == 0 || out[len(out)-1] != int(c)) {
+			out = append(out, int(c))
+		}
+	}
+	return out
+}
+
+// indexUses lays out usesAt: the ordered uses of every correlation, by
+// node, in correlation order.
+func (p *Plan) indexUses() {
+	n := len(p.Nodes)
+	p.usesOff = make([]int32, n+1)
+	each := func(fn func(node, corr int)) {
+		for ci, c := range p.Correlations {
+			last := -1
+			for _, u := range c.Uses {
+				if !u.Unordered && u.Node != last {
+					fn(u.Node, ci)
+					last = u.Node
+				}
+			}
+		}
+	}
+	each(func(node, _ int) { p.usesOff[node+1]++ })
+	for i := range n {
+		p.usesOff[i+1] += p.usesOff[i]
+	}
+	p.usesAt = make([]int32, p.usesOff[n])
+	next := slices.Clone(p.usesOff[:n])
+	each(func(node, corr int) {
+		p.usesAt[next[node]] = int32(corr)
+		next[node]++
+	})
 }
 
 // Preds returns the edges into node i. The slice is shared; do not modify.

@@ -139,9 +139,7 @@ func (p *Plan) subset(keep []bool) *Plan {
 			q.baseOf = append(q.baseOf, int32(p.base(k)))
 		}
 	}
-	corrMap := make([]int, len(p.Correlations))
-	for ci, c := range p.Correlations {
-		corrMap[ci] = -1
+	for _, c := range p.Correlations {
 		if !keep[c.Source.Node] {
 			continue
 		}
@@ -154,7 +152,6 @@ func (p *Plan) subset(keep []bool) *Plan {
 			}
 		}
 		if len(nc.Uses) > 0 {
-			corrMap[ci] = len(q.Correlations)
 			q.Correlations = append(q.Correlations, nc)
 		}
 	}
@@ -165,13 +162,7 @@ func (p *Plan) subset(keep []bool) *Plan {
 			}
 			continue
 		}
-		ne := Edge{From: remap[e.From], To: remap[e.To], Kind: e.Kind, Think: e.Think}
-		for _, c := range e.Correlations {
-			if m := corrMap[c]; m >= 0 {
-				ne.Correlations = append(ne.Correlations, m)
-			}
-		}
-		q.Edges = append(q.Edges, ne)
+		q.Edges = append(q.Edges, Edge{From: remap[e.From], To: remap[e.To], Kind: e.Kind, Think: e.Think})
 	}
 	slices.SortStableFunc(q.Edges, func(a, b Edge) int { return a.To - b.To })
 	q.index()
