@@ -1,8 +1,10 @@
 // Command replayprof runs the same library calls as `reprise replay`
-// (the planner's Builder as plan.BuildSeq drives it, Schedule,
-// replay.LoadExchanges, replay.Run) phase by phase, with optional CPU and
-// heap profiles, and prints what each phase cost in time and memory. It is how the replay benchmark explains a
+// (plan.BuildTwoPass, Schedule, replay.LoadExchanges, replay.Run) phase by
+// phase, with optional CPU and heap profiles, and prints what each phase
+// cost in time and memory. It is how the replay benchmark explains a
 // missed target: `go tool pprof` on its profiles points at the code.
+// With -onepass it plans through the public Builder in one pass instead,
+// which is what -buildheapprofile needs to see the builder at its peak.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"net/url"
 	"os"
 	"os/signal"
@@ -22,6 +25,7 @@ import (
 
 	_ "github.com/reprise-dev/reprise/extensions/standard" // the protocol drivers, as reprise replay has them
 	"github.com/reprise-dev/reprise/harness/recording"
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 )
@@ -32,6 +36,7 @@ type options struct {
 	tracePath                string
 	buildHeapProfile         string
 	speed                    float64
+	onePass                  bool
 }
 
 func main() {
@@ -43,7 +48,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "run directory (results.rpr, summary.json); empty: none")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run")
 	flag.StringVar(&o.heapProfile, "heapprofile", "", "write a heap profile taken just before Run starts")
-	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "write a heap profile of the planner's state once every exchange is added (its peak)")
+	flag.BoolVar(&o.onePass, "onepass", false, "plan in one pass through the public Builder (as plan.BuildSeq does), not in reprise replay's two")
+	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "with -onepass: write a heap profile of the planner's state once every exchange is added (its peak)")
 	flag.StringVar(&o.tracePath, "trace", "", "write a runtime execution trace of replay.Run (go tool trace)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -90,16 +96,43 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	var phases []phase
 
 	t := time.Now()
-	rd, err := recording.Open(o.rec)
-	if err != nil {
-		return err
+	var p *plan.Plan
+	if o.onePass {
+		rd, err := recording.Open(o.rec)
+		if err != nil {
+			return err
+		}
+		var built phase
+		p, built, err = build(ctx, rd, o.buildHeapProfile)
+		rd.Close()
+		if err != nil {
+			return err
+		}
+		phases = append(phases, built, measure("plan.Builder.Plan", t))
+	} else {
+		if o.buildHeapProfile != "" {
+			return errors.New("-buildheapprofile needs -onepass")
+		}
+		// As reprise replay plans: two reads, each closing what it opened.
+		p, err = plan.BuildTwoPass(ctx, func() (iter.Seq2[*rprpb.Record, error], error) {
+			rd, err := recording.Open(o.rec)
+			if err != nil {
+				return nil, err
+			}
+			return func(yield func(*rprpb.Record, error) bool) {
+				defer rd.Close()
+				for rec, err := range rd.All() {
+					if !yield(rec, err) {
+						return
+					}
+				}
+			}, nil
+		})
+		if err != nil {
+			return err
+		}
+		phases = append(phases, measure("plan.BuildTwoPass", t))
 	}
-	p, built, err := build(ctx, rd, o.buildHeapProfile)
-	rd.Close()
-	if err != nil {
-		return err
-	}
-	phases = append(phases, built, measure("plan.Builder.Plan", t))
 
 	t = time.Now()
 	sched, err := p.Schedule(mode, plan.Speed(o.speed))
@@ -109,7 +142,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	phases = append(phases, measure("plan.Schedule", t))
 
 	t = time.Now()
-	if rd, err = recording.Open(o.rec); err != nil {
+	rd, err := recording.Open(o.rec)
+	if err != nil {
 		return err
 	}
 	src, err := replay.LoadExchanges(ctx, rd.All(), p)
