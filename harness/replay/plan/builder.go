@@ -494,21 +494,20 @@ func (w *waits) inherit(k int, a int32, edges []Edge) {
 	if a >= 0 {
 		at = w.of[a]
 	}
-	base := w.sets[at]
-	out := base
+	out, copied := w.sets[at], false
 	for _, e := range edges {
 		if e.Kind&Data == 0 || slices.Contains(out, int32(e.From)) {
 			continue
 		}
-		if len(out) == len(base) {
-			out = slices.Clone(base)
+		if !copied { // a's set is shared: never append to it
+			out, copied = slices.Clone(out), true
 		}
 		out = append(out, int32(e.From))
 		if len(out) > maxProducers {
 			out = out[1:]
 		}
 	}
-	if len(out) != len(base) || (len(out) > 0 && &out[0] != &base[0]) {
+	if copied {
 		at = int32(len(w.sets))
 		w.sets = append(w.sets, out)
 	}

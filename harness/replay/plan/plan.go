@@ -27,7 +27,7 @@ var (
 // nodes are the largest thing a replay keeps in memory. The Call's fields
 // read as the node's own (n.Session); a node that needs another session
 // (an amplified clone) points at another Call, never writes through this
-// one.
+// one. Nodes come from a Plan: a zero Node has no Call to read.
 type Node struct {
 	// ID is the exchange id in the recording.
 	ID uint64 `json:"id"`
