@@ -93,7 +93,11 @@ func (a *fdAlarm) Reset(d time.Duration) {
 	d = max(d, time.Microsecond) // zero would disarm it
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
 	if err := unix.TimerfdSettime(a.fd, 0, &spec, nil); err != nil {
-		a.ring() // never leave the dispatcher asleep: an early ring is re-checked
+		// A timerfd that cannot be armed is as broken as one that
+		// cannot be read: the timer takes over, rather than a ring on
+		// every Reset that would spin the dispatcher until the time.
+		a.broken.Store(true)
+		a.fallback.Reset(d)
 	}
 }
 

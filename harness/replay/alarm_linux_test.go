@@ -42,3 +42,25 @@ func TestAlarmFallsBackWhenTheTimerfdBreaks(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), 2*time.Millisecond, "never early")
 	}
 }
+
+// TestAlarmFallsBackWhenTheTimerfdCannotBeArmed: a timerfd the kernel will
+// not arm hands over to the timer, which rings on time, not at once.
+func TestAlarmFallsBackWhenTheTimerfdCannotBeArmed(t *testing.T) {
+	a := newFDAlarm(nil)
+	require.NotNil(t, a, "the kernel refused a timerfd")
+	defer a.Stop()
+	fd := a.fd
+	a.fd = -1 // what settime is given from now on: EBADF
+	defer func() { a.fd = fd }()
+	for range 3 {
+		start := time.Now()
+		a.Reset(2 * time.Millisecond)
+		select {
+		case <-a.C():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the alarm never rang")
+		}
+		assert.GreaterOrEqual(t, time.Since(start), 2*time.Millisecond, "never early")
+	}
+	assert.True(t, a.broken.Load())
+}

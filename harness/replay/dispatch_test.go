@@ -168,3 +168,53 @@ func TestSuccessorDoesNotWaitForResultsWriter(t *testing.T) {
 	assert.Equal(t, n, p.Sent, "every Result reached the writer")
 	assert.Zero(t, p.Errors)
 }
+
+// TestSuccessorsWaitForAStalledWriterPastTheCap: while the writer is
+// stalled, at most resultsBuffer completions hand their successor to
+// another worker and wait alone; the next one waits with its successor, so
+// a stalled writer holds a bounded number of goroutines and Results.
+func TestSuccessorsWaitForAStalledWriterPastTheCap(t *testing.T) {
+	// The writer takes the first Result, then stalls: resultsBuffer more
+	// fill its buffer, resultsBuffer completions wait alone, and the one
+	// after them waits with its successor, which is not sent.
+	firstHeld := 2*resultsBuffer + 2
+	n := firstHeld + 4
+	var (
+		rp      atomic.Pointer[Replayer]
+		served  atomic.Int64
+		stalled = make(chan struct{})
+		held    = make(chan struct{})
+	)
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		switch r.URL.Path {
+		case "/c/0":
+			rp.Load().mu.Lock() // the writer stalls from the first Result on
+			close(stalled)
+		case "/c/" + strconv.Itoa(firstHeld):
+			close(held)
+		}
+		ok(w, r)
+	})
+	var exs []ex
+	for i := range n {
+		exs = append(exs, ex{id: uint64(i + 1), session: "c", conn: 1, path: "/c/" + strconv.Itoa(i),
+			startMs: int64(i) * 2, endMs: int64(i)*2 + 1})
+	}
+	s, src := fixture(t, plan.ASAP, exs...)
+	r, err := New(s, src, target)
+	require.NoError(t, err)
+	rp.Store(r)
+	done := runAsync(r)
+	waitFor(t, stalled, "the first request")
+	require.Eventually(t, func() bool { return served.Load() == int64(firstHeld) }, 30*time.Second, time.Millisecond,
+		"the chain runs on past the full buffer up to the cap")
+	select {
+	case <-held:
+		t.Error("past the cap, a successor went out while the writer was stalled")
+	case <-time.After(time.Second): // an absence: what an uncapped chain does takes microseconds
+	}
+	r.mu.Unlock()
+	require.NoError(t, <-done)
+	assert.Equal(t, n, r.Progress().Sent, "every Result reached the writer")
+}

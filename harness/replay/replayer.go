@@ -329,6 +329,7 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) (
 		cancel()
 	}
 	var fire func(d plan.Due)
+	var parked atomic.Int64 // goroutines waiting on results whose successor another worker took
 	// complete is called by every request goroutine when its node is done.
 	// Of the successors it makes due right away, it fires all but one and
 	// hands that one back (ok), for the caller to send next on its own
@@ -354,6 +355,7 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) (
 		mu.Unlock()
 		if len(direct) > 0 {
 			next, ok = direct[0], true
+			r.inFlight.Add(1)
 			for _, x := range direct[1:] {
 				fire(x)
 			}
@@ -365,23 +367,29 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) (
 		default:
 		}
 		// The result goes to the writer after the successors are fired.
-		// The one handed back must not wait for the writer: when the
+		// The one handed back should not wait for the writer: when the
 		// writer is behind, that successor goes out on another worker
-		// while this goroutine waits to hand its result over. A slow
-		// writer then costs a spawn rather than generator lag, and the
-		// Results waiting stay bounded, by the buffer and one per
-		// waiting goroutine.
+		// while this goroutine waits to hand its result over, so a slow
+		// writer costs a spawn rather than generator lag (and a result
+		// may reach results.rpr before its predecessor's). Up to
+		// resultsBuffer goroutines wait so; past that a completion waits
+		// with its successor, which paces the chains to the writer and
+		// keeps the Results held bounded.
 		select {
 		case results <- res:
 		default:
-			if ok {
+			if ok && parked.Add(1) <= resultsBuffer {
+				r.inFlight.Add(-1) // fire counts it again
 				fire(next)
 				next, ok = plan.Due{}, false
+				results <- res
+				parked.Add(-1)
+				break
+			}
+			if ok {
+				parked.Add(-1)
 			}
 			results <- res
-		}
-		if ok {
-			r.inFlight.Add(1)
 		}
 		return next, ok
 	}
