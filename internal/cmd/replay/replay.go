@@ -230,21 +230,25 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}
 	stop := startProgress(ctx, opts.IO, r)
-	sum, err := r.Run(ctx)
+	sum, runErr := r.Run(ctx)
 	stop()
-	if err != nil {
-		return fmt.Errorf("replay: %w", err)
+	// A run the exchange store ended still wrote its results and summary:
+	// it is sketched and summed up like any other before it fails.
+	if runErr != nil && !errors.Is(runErr, replay.ErrStore) {
+		return fmt.Errorf("replay: %w", runErr)
 	}
 	// The per-route sketches make the run mergeable (reprise merge); they
 	// are built from results.rpr so the replayer stays free of the results
 	// package, which imports it.
 	if _, err := results.SketchRun(context.WithoutCancel(ctx), out); err != nil {
-		return fmt.Errorf("replay: %w", err)
+		return fmt.Errorf("replay: %w", errors.Join(runErr, err))
 	}
 	if err := results.WriteText(opts.IO.Out, &sum, out); err != nil {
-		return err
+		return errors.Join(runErr, err)
 	}
 	switch {
+	case runErr != nil:
+		return fmt.Errorf("replay: %w", runErr)
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case sum.Requests.Sent > 0 && sum.Errors.Transport == sum.Requests.Sent:
