@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"syscall"
+	"time"
 )
 
 // idleCheck tells whether the server closed a kept connection (or sent
@@ -115,6 +116,20 @@ func (s idleSocket) Read(p []byte) (int, error) {
 		return 0, errIdle
 	}
 	return s.Conn.Read(p)
+}
+
+// idleWriteLimit bounds a write made during the idle check: crypto/tls
+// answering a key update the server asked for. The check runs before the
+// request's deadline is set, and a server that stopped reading must not
+// hold the connection's turn.
+const idleWriteLimit = time.Second
+
+func (s idleSocket) Write(p []byte) (int, error) {
+	if s.ic.reading {
+		_ = s.Conn.SetWriteDeadline(time.Now().Add(idleWriteLimit))
+		defer func() { _ = s.Conn.SetWriteDeadline(time.Time{}) }()
+	}
+	return s.Conn.Write(p)
 }
 
 // errIdle ends a read of an idle TLS connection that has nothing more to
