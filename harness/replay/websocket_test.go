@@ -104,12 +104,12 @@ func wsEx(id uint64, session string, conn uint64, startMs, endMs int64, frames .
 
 const closeNormal = "\x03\xe8"
 
-func TestWebSocketReplayCarriesLiveValue(t *testing.T) {
-	target, seen := wsServer(t)
-	// The first socket logs in and is issued a session id (after a ping,
-	// which the live side never reports as a data frame); the second sends
-	// it back. On replay the server issues another id.
-	s, src := schedule(t, plan.Causal, 1,
+// loginThenUse is a recording of two sockets: the first logs in and is
+// issued a session id (after a ping, which the live side never reports as
+// a data frame); the second sends it back. On replay the server issues
+// another id.
+func loginThenUse() []*rprpb.Exchange {
+	return []*rprpb.Exchange{
 		wsEx(1, "a", 1, 0, 40,
 			wsFrame{atMs: 5, opcode: 1, data: `{"op":"login","user":"ana"}`},
 			wsFrame{resp: true, atMs: 6, opcode: 9},
@@ -120,7 +120,12 @@ func TestWebSocketReplayCarriesLiveValue(t *testing.T) {
 			wsFrame{atMs: 60, opcode: 1, data: `{"op":"use","session":"sess-REC-41001"}`},
 			wsFrame{resp: true, atMs: 62, opcode: 1, data: `{"ok":true}`},
 			wsFrame{atMs: 100, opcode: 8, data: closeNormal}),
-	)
+	}
+}
+
+func TestWebSocketReplayCarriesLiveValue(t *testing.T) {
+	target, seen := wsServer(t)
+	s, src := schedule(t, plan.Causal, 1, loginThenUse()...)
 	p := s.Plan()
 	require.Len(t, p.Correlations, 1)
 	assert.Equal(t, plan.PartWebSocket, p.Correlations[0].Source.At.Part)
@@ -144,6 +149,26 @@ func TestWebSocketReplayCarriesLiveValue(t *testing.T) {
 	require.Len(t, seen.headers, 2)
 	assert.Equal(t, "a", seen.headers[0].Get("X-Session-Id"), "recorded handshake headers replayed")
 	assert.NotEqual(t, "dGhlIHNhbXBsZSBub25jZQ==", seen.headers[0].Get("Sec-WebSocket-Key"), "a fresh key")
+}
+
+// TestWebSocketReplayCapturesReplyRacingTheClose: sped up 10000 times,
+// the first socket's close goes out right after its login, before the
+// server's answer is read (as on a loaded machine, where the handshake
+// takes longer than the 25 ms between them). The answer still reaches the
+// capture: the close handshake reads every server frame up to the
+// server's close.
+func TestWebSocketReplayCapturesReplyRacingTheClose(t *testing.T) {
+	target, seen := wsServer(t)
+	s, src := schedule(t, plan.Causal, 10000, loginThenUse()...)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sess-LIVE-77001"}, seen.used(), "the live id went out in the second socket's frame")
+	assert.Equal(t, 1, sum.Correlations.Applied)
+	for id, r := range resultsByID(t, dir) {
+		assert.Empty(t, r.GetError(), "exchange %d", id)
+		assert.Positive(t, r.GetDiff().GetBodySizeRatio(), "exchange %d: the server's frame was read", id)
+	}
 }
 
 func TestWebSocketHeldOpenWithoutRecordedClose(t *testing.T) {

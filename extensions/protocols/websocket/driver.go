@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -74,8 +73,10 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start := time.Now()
 	rep.Sent = call.Clock()
+	// Offsets count from after Sent, so a socket is never held for less
+	// than its recorded time as the results measure it.
+	start := time.Now()
 	ws, resp, err := cws.Dial(ctx, target, &cws.DialOptions{
 		// Never follow a redirect: it could lead off the vetted target.
 		HTTPClient: &http.Client{Transport: c.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -108,13 +109,11 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 		readErr = c.read(ctx, ws, call, rep)
 	}()
 	err = c.send(ctx, ws, call, start, readDone)
-	if ctx.Err() != nil {
+	if err != nil || ctx.Err() != nil {
 		ws.CloseNow() // ends the reader at once
 	}
 	<-readDone // the server closed, the close handshake ended, or ctx did
 	rep.Done = call.Clock()
-	// Once our close went out, the reader may see the connection closed
-	// under it before the peer's close frame: that ends it normally too.
 	if err == nil {
 		err = closeErr(readErr)
 	}
@@ -152,11 +151,11 @@ func (c *conn) send(ctx context.Context, ws *cws.Conn, call *protocol.Call, star
 			return nil
 		}
 		if m.Opcode == 8 {
-			code, reason := cws.StatusNormalClosure, ""
-			if len(m.Data) >= 2 {
-				code, reason = cws.StatusCode(binary.BigEndian.Uint16(m.Data)), string(m.Data[2:])
+			payload := m.Data
+			if len(payload) < 2 || len(payload) > maxClosePayload {
+				payload = normalClosure
 			}
-			return closeErr(ws.Close(code, reason))
+			return closeHandshake(ctx, ws, payload, readDone)
 		}
 		typ := cws.MessageText
 		if m.Opcode == 2 {
@@ -169,11 +168,51 @@ func (c *conn) send(ctx context.Context, ws *cws.Conn, call *protocol.Call, star
 	if !wait(call.Hold) {
 		return nil
 	}
-	return closeErr(ws.Close(cws.StatusNormalClosure, ""))
+	return closeHandshake(ctx, ws, normalClosure, readDone)
+}
+
+// closeFrame is the close opcode as a message type. The library writes any
+// message type as that frame's opcode, and a frame with the close opcode
+// counts as the close sent: when the peer's close frame arrives, the
+// reading Reader call ends the connection (as after a close the peer
+// started) and returns the CloseError.
+const closeFrame = cws.MessageType(8)
+
+// maxClosePayload is the largest control frame payload.
+const maxClosePayload = 125
+
+// closeTimeout bounds the wait for the peer's close frame once ours went
+// out, as the library's own Close does.
+const closeTimeout = 5 * time.Second
+
+// normalClosure is the payload of a close frame with status 1000.
+var normalClosure = []byte{0x03, 0xe8}
+
+// closeHandshake sends the close frame with payload and waits until the
+// reader has read up to the peer's close frame. The library's Close is not
+// used: it reads that far itself and drops the data frames on the way, so
+// a server frame still in flight, or not yet read, when the close goes out
+// (a reply to the frame just before the recorded close on a target slower
+// than the recording, or on a sped-up replay) would never reach OnMessage,
+// and a live value in it would be lost.
+func closeHandshake(ctx context.Context, ws *cws.Conn, payload []byte, readDone <-chan struct{}) error {
+	if err := ws.Write(ctx, closeFrame, payload); err != nil {
+		return closeErr(err)
+	}
+	timer := time.NewTimer(closeTimeout)
+	defer timer.Stop()
+	select {
+	case <-readDone:
+	case <-ctx.Done():
+	case <-timer.C:
+		return fmt.Errorf("close handshake: no close frame from the server within %v", closeTimeout)
+	}
+	return nil
 }
 
 // closeErr drops the errors a close handshake raced by the peer's own
-// close reports.
+// close reports: our close frame may find the connection already closed
+// after the peer's, and the reader may see it closed under it.
 func closeErr(err error) error {
 	if err == nil || isClose(err) || errors.Is(err, net.ErrClosed) {
 		return nil
