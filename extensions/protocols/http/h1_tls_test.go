@@ -3,25 +3,19 @@ package http_test
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reprise-dev/reprise/harness/protocol"
+	"github.com/reprise-dev/reprise/internal/testcert"
 )
 
 // A TLS 1.3 server may send a message after the handshake (a session
@@ -206,26 +200,7 @@ func withTLS(cfg *tls.Config) func(*protocol.Target) {
 // 127.0.0.1, made for the test, and a client config that trusts it.
 func testTLSConfigs(t *testing.T) (server, client *tls.Config) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "reprise test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	server = &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
-		MinVersion:   tls.VersionTLS13,
-	}
-	return server, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS13}
+	c := testcert.Loopback(t)
+	server = &tls.Config{Certificates: []tls.Certificate{c.TLS()}, MinVersion: tls.VersionTLS13}
+	return server, &tls.Config{RootCAs: c.Pool(), MinVersion: tls.VersionTLS13}
 }
