@@ -125,26 +125,22 @@ func TestIdleWorkersExit(t *testing.T) {
 	assert.Zero(t, r.workers.Load(), "no worker outlives the run")
 }
 
-// TestSuccessorDoesNotWaitForResultsWriter: when the writer of
-// results.rpr is behind (here stalled on the lock it takes per Result)
-// and its buffer is full, a chain's next request still goes out.
-func TestSuccessorDoesNotWaitForResultsWriter(t *testing.T) {
-	n := resultsBuffer + 8
-	last := "/c/" + strconv.Itoa(n-1)
+// stalledWriterChain replays one session of n chained requests (/c/0 ..
+// /c/n-1) whose results writer stalls from the first Result on, until the
+// test unlocks r.mu. onPath sees every request's path.
+func stalledWriterChain(t *testing.T, n int, onPath func(path string)) (r *Replayer, done <-chan error) {
+	t.Helper()
 	var (
 		rp      atomic.Pointer[Replayer]
 		stalled = make(chan struct{})
-		reached = make(chan struct{})
 	)
-	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/c/0":
+	target, _ := server(t, func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/c/0" {
 			rp.Load().mu.Lock() // the writer stalls from the first Result on
 			close(stalled)
-		case last:
-			close(reached)
 		}
-		ok(w, r)
+		onPath(req.URL.Path)
+		ok(w, req)
 	})
 	var exs []ex
 	for i := range n {
@@ -155,8 +151,23 @@ func TestSuccessorDoesNotWaitForResultsWriter(t *testing.T) {
 	r, err := New(s, src, target)
 	require.NoError(t, err)
 	rp.Store(r)
-	done := runAsync(r)
+	done = runAsync(r)
 	waitFor(t, stalled, "the first request")
+	return r, done
+}
+
+// TestSuccessorDoesNotWaitForResultsWriter: when the writer of
+// results.rpr is behind (here stalled on the lock it takes per Result)
+// and its buffer is full, a chain's next request still goes out.
+func TestSuccessorDoesNotWaitForResultsWriter(t *testing.T) {
+	n := resultsBuffer + 8
+	last := "/c/" + strconv.Itoa(n-1)
+	reached := make(chan struct{})
+	r, done := stalledWriterChain(t, n, func(path string) {
+		if path == last {
+			close(reached)
+		}
+	})
 	select {
 	case <-reached:
 	case <-time.After(30 * time.Second):
@@ -179,34 +190,14 @@ func TestSuccessorsWaitForAStalledWriterPastTheCap(t *testing.T) {
 	// after them waits with its successor, which is not sent.
 	firstHeld := 2*resultsBuffer + 2
 	n := firstHeld + 4
-	var (
-		rp      atomic.Pointer[Replayer]
-		served  atomic.Int64
-		stalled = make(chan struct{})
-		held    = make(chan struct{})
-	)
-	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+	var served atomic.Int64
+	held := make(chan struct{})
+	r, done := stalledWriterChain(t, n, func(path string) {
 		served.Add(1)
-		switch r.URL.Path {
-		case "/c/0":
-			rp.Load().mu.Lock() // the writer stalls from the first Result on
-			close(stalled)
-		case "/c/" + strconv.Itoa(firstHeld):
+		if path == "/c/"+strconv.Itoa(firstHeld) {
 			close(held)
 		}
-		ok(w, r)
 	})
-	var exs []ex
-	for i := range n {
-		exs = append(exs, ex{id: uint64(i + 1), session: "c", conn: 1, path: "/c/" + strconv.Itoa(i),
-			startMs: int64(i) * 2, endMs: int64(i)*2 + 1})
-	}
-	s, src := fixture(t, plan.ASAP, exs...)
-	r, err := New(s, src, target)
-	require.NoError(t, err)
-	rp.Store(r)
-	done := runAsync(r)
-	waitFor(t, stalled, "the first request")
 	require.Eventually(t, func() bool { return served.Load() == int64(firstHeld) }, 30*time.Second, time.Millisecond,
 		"the chain runs on past the full buffer up to the cap")
 	select {
