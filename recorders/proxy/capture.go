@@ -110,6 +110,10 @@ type bodyTap struct {
 	// record then keeps without a copy.
 	declared int64
 
+	// ended is set once rc has reported EOF; only the reading goroutine
+	// touches it.
+	ended bool
+
 	// Guarded by x.mu.
 	data      []byte // the captured prefix
 	size      int64
@@ -118,10 +122,20 @@ type bodyTap struct {
 }
 
 func (t *bodyTap) Read(p []byte) (int, error) {
+	if t.ended {
+		// Answer for a body that has ended rather than read it again. Having
+		// sent a body of declared length, the transport reads once more to
+		// check it is no longer; by then the upstream may have answered, and
+		// an HTTP/1 server closes the request body as it writes the response
+		// headers. That read would fail, and the transport would drop the
+		// upstream connection under the response being relayed.
+		return 0, io.EOF
+	}
 	n, err := t.rc.Read(p)
 	if n > 0 || err == io.EOF {
 		t.x.observe(t, p[:n], err == io.EOF)
 	}
+	t.ended = err == io.EOF
 	return n, err
 }
 

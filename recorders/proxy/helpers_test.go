@@ -74,17 +74,29 @@ type reply struct {
 
 func do(t testing.TB, c *http.Client, req *http.Request) reply {
 	t.Helper()
-	resp, err := c.Do(req)
+	r, err := tryDo(c, req)
 	require.NoError(t, err)
+	return r
+}
+
+// tryDo is do for a goroutine other than the test's, where a failure must be
+// reported rather than end the goroutine (FailNow would).
+func tryDo(c *http.Client, req *http.Request) (reply, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, err
+	}
 	h := resp.Header.Clone()
 	h.Del("Date") // the one header that changes between two requests
 	return reply{
 		Status: resp.StatusCode, Proto: resp.Proto, Header: h, Body: body, Trailer: resp.Trailer,
 		Chunked: len(resp.TransferEncoding) > 0, Length: resp.ContentLength,
-	}
+	}, nil
 }
 
 func newReq(t testing.TB, method, url string, body io.Reader) *http.Request {
