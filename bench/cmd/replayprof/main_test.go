@@ -40,30 +40,44 @@ func TestPhasesAndProfiles(t *testing.T) {
 	}
 	require.NoError(t, w.Close())
 
-	var out bytes.Buffer
+	phases := func(o options) []string {
+		t.Helper()
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), o, &out))
+		var got struct {
+			Phases []phase `json:"phases"`
+			Sent   int     `json:"sent"`
+			Errors int     `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
+		assert.Equal(t, 20, got.Sent)
+		assert.Zero(t, got.Errors)
+		var names []string
+		for _, p := range got.Phases {
+			names = append(names, p.Name)
+		}
+		return names
+	}
+
+	// As reprise replay plans: two passes.
 	o := options{rec: rec, target: srv.URL, timing: "asap", speed: 1,
 		cpuProfile: filepath.Join(dir, "cpu.prof"), heapProfile: filepath.Join(dir, "heap.prof"),
-		buildHeapProfile: filepath.Join(dir, "build.prof"), tracePath: filepath.Join(dir, "run.trace")}
-	require.NoError(t, run(context.Background(), o, &out))
-	var got struct {
-		Phases []phase `json:"phases"`
-		Sent   int     `json:"sent"`
-		Errors int     `json:"errors"`
-	}
-	require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
-	var names []string
-	for _, p := range got.Phases {
-		names = append(names, p.Name)
-	}
-	assert.Equal(t, []string{"plan.Builder.Add (all)", "plan.Builder.Plan", "plan.Schedule", "replay.LoadExchanges", "replay.Run"}, names)
-	assert.Equal(t, 20, got.Sent)
-	assert.Zero(t, got.Errors)
+		tracePath: filepath.Join(dir, "run.trace")}
+	assert.Equal(t, []string{"plan.BuildTwoPass", "plan.Schedule", "replay.LoadExchanges", "replay.Run"}, phases(o))
 	assert.Equal(t, int64(20), hits.Load())
+
+	// One pass through the public Builder, whose state can be profiled.
+	o.onePass, o.buildHeapProfile = true, filepath.Join(dir, "build.prof")
+	assert.Equal(t, []string{"plan.Builder.Add (all)", "plan.Builder.Plan", "plan.Schedule", "replay.LoadExchanges", "replay.Run"}, phases(o))
+	assert.Equal(t, int64(40), hits.Load())
 	for _, f := range []string{o.cpuProfile, o.heapProfile, o.buildHeapProfile, o.tracePath} {
 		st, err := os.Stat(f)
 		require.NoError(t, err)
 		assert.Positive(t, st.Size())
 	}
+
+	o.onePass = false
+	require.ErrorContains(t, run(context.Background(), o, &bytes.Buffer{}), "-buildheapprofile needs -onepass")
 }
 
 func TestMissingFlags(t *testing.T) {
