@@ -35,7 +35,7 @@ type exchange struct {
 	sealed    bool
 	firstByte time.Duration
 	resp      *http.Response
-	status    int    // set when the proxy answered itself (502)
+	status    int    // set when the proxy answered itself (502, or 499 for a client gone)
 	errMsg    string // the first failure seen
 	// For protocols whose bodies are message streams (gRPC): the messages
 	// of both directions and each direction's splitter, by rprpb.Direction.
@@ -77,13 +77,13 @@ func (x *exchange) gotResponse(resp *http.Response) {
 	x.mu.Unlock()
 }
 
-func (x *exchange) upstreamFailed(msg string) {
+func (x *exchange) upstreamFailed(status int, msg string) {
 	now := x.p.since()
 	x.mu.Lock()
 	if x.firstByte == 0 {
 		x.firstByte = now
 	}
-	x.status = http.StatusBadGateway
+	x.status = status
 	if x.errMsg == "" {
 		x.errMsg = msg
 	}

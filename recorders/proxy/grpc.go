@@ -104,6 +104,8 @@ func httpToGRPC(status int) codes.Code {
 		return codes.Unimplemented
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return codes.Unavailable
+	case StatusClientClosedRequest:
+		return codes.Canceled
 	}
 	return codes.Unknown
 }

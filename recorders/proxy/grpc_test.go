@@ -22,6 +22,7 @@ import (
 
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/internal/testproto/echo"
+	"github.com/reprise-dev/reprise/recorders/proxy"
 	"github.com/reprise-dev/reprise/recorders/proxy/proxytest"
 )
 
@@ -81,11 +82,13 @@ func (echoServer) Bidi(s grpc.BidiStreamingServer[echo.EchoRequest, echo.EchoRes
 	}
 }
 
-func startEcho(t testing.TB) string {
+func startEcho(t testing.TB) string { return startEchoServer(t, echoServer{}) }
+
+func startEchoServer(t testing.TB, impl echo.EchoServer) string {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := grpc.NewServer()
-	echo.RegisterEchoServer(srv, echoServer{})
+	echo.RegisterEchoServer(srv, impl)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -374,4 +377,43 @@ func TestGRPCUpstreamDown(t *testing.T) {
 	assert.EqualValues(t, codes.Unavailable, exs[0].Grpc.StatusCode, "what the client saw")
 	assert.Equal(t, int32(502), exs[0].Response.Status)
 	assert.Contains(t, exs[0].Error, "upstream: ")
+}
+
+// stallingEcho holds client streams open without answering until the
+// client goes away, and says when one has begun.
+type stallingEcho struct {
+	echoServer
+	began chan struct{}
+}
+
+func (e stallingEcho) ClientStream(s grpc.ClientStreamingServer[echo.EchoRequest, echo.EchoResponse]) error {
+	close(e.began)
+	<-s.Context().Done()
+	return s.Context().Err()
+}
+
+// TestGRPCClientGoneIsCanceled: a call the client cancels before any
+// answer is recorded as cancelled, not as an unavailable upstream.
+func TestGRPCClientGoneIsCanceled(t *testing.T) {
+	impl := stallingEcho{began: make(chan struct{})}
+	run := proxytest.StartRun(t, "http://"+startEchoServer(t, impl))
+	c := dialEcho(t, strings.TrimPrefix(run.URL, "http://"))
+	ctx, cancel := context.WithCancel(testCtx(t))
+	stream, err := c.ClientStream(ctx)
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&echo.EchoRequest{Text: "hello"}))
+	select {
+	case <-impl.began:
+	case <-testCtx(t).Done():
+		t.Fatal("the call never reached the upstream")
+	}
+	cancel()
+	_, err = stream.CloseAndRecv()
+	assert.Equal(t, codes.Canceled, status.Code(err))
+
+	exs := run.Stop()
+	require.Len(t, exs, 1)
+	assert.Equal(t, int32(proxy.StatusClientClosedRequest), exs[0].Response.Status)
+	assert.EqualValues(t, codes.Canceled, exs[0].Grpc.StatusCode)
+	assert.Contains(t, exs[0].Error, "client: ")
 }

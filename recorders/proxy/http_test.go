@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -250,6 +251,39 @@ func TestUpstreamDownGives502AndIsRecorded(t *testing.T) {
 	assert.Contains(t, exs[0].Error, "upstream: ")
 	assert.Contains(t, exs[0].Error, "connection refused")
 	assertTimings(t, exs[0])
+}
+
+// TestClientGoneIsRecordedAs499: a client that gives up before the
+// upstream answers is not an upstream failure. The recording says 499, as
+// nginx logs it, so reports do not count the client's leaving as a 5xx.
+func TestClientGoneIsRecordedAs499(t *testing.T) {
+	arrived := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done() // the proxy cancels the upstream call with the client's
+	}))
+	defer up.Close()
+	run := proxytest.StartRun(t, up.URL)
+	tctx := testCtx(t)
+	ctx, cancel := context.WithCancel(tctx)
+	c, req := h1Client(t), newReq(t, "GET", run.URL+"/slow", nil).WithContext(ctx)
+	failed := make(chan error, 1)
+	go func() {
+		_, err := tryDo(c, req)
+		failed <- err
+	}()
+	select {
+	case <-arrived:
+	case <-tctx.Done():
+		t.Fatal("the request never reached the upstream")
+	}
+	cancel()
+	require.ErrorIs(t, <-failed, context.Canceled)
+
+	exs := run.Stop()
+	require.Len(t, exs, 1)
+	assert.Equal(t, int32(proxy.StatusClientClosedRequest), exs[0].Response.Status)
+	assert.Contains(t, exs[0].Error, "client: ")
 }
 
 func TestSessionKeys(t *testing.T) {

@@ -256,14 +256,19 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	return nil
 }
 
+// StatusClientClosedRequest is what the proxy records for an exchange whose
+// client went away before the upstream answered (nginx's 499). No status
+// reached anyone; 502 would blame the service for the client's leaving.
+const StatusClientClosedRequest = 499
+
 // errorHandler answers 502 as ReverseProxy's default does, and records why.
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	msg := "upstream: " + err.Error()
+	msg, status := "upstream: "+err.Error(), http.StatusBadGateway
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		msg = "client: " + err.Error()
+		msg, status = "client: "+err.Error(), StatusClientClosedRequest
 	}
 	if x := exchangeOf(r); x != nil {
-		x.upstreamFailed(msg)
+		x.upstreamFailed(status, msg)
 	}
 	p.log.Debug("proxy error", "method", r.Method, "path", r.URL.Path, "err", err)
 	w.WriteHeader(http.StatusBadGateway)

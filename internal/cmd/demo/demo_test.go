@@ -37,7 +37,7 @@ func TestDemoRecordsTheStack(t *testing.T) {
 		require.NoError(t, err)
 		ex := rec.GetExchange()
 		routes[ex.GetRequest().GetMethod()+" "+ex.GetRequest().GetPath()]++
-		assert.Less(t, ex.GetResponse().GetStatus(), int32(500), "no service errors with every fault off: %s %s", ex.GetRequest().GetMethod(), ex.GetRequest().GetPath())
+		assert.Less(t, ex.GetResponse().GetStatus(), int32(500), "no service errors with every fault off: %s %s: %s %q", ex.GetRequest().GetMethod(), ex.GetRequest().GetPath(), ex.GetError(), ex.GetResponse().GetBody().GetData())
 	}
 	assert.True(t, r.Complete())
 	assert.Positive(t, routes["POST /v1/login"])
