@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,7 +37,7 @@ func shutdown(t *testing.T, s *svc.Service) {
 }
 
 // seqService is a sequencer service in front of a chain that outlives it,
-// so a test can stop and restart the service on the same port.
+// so a test can stop and restart the service.
 type seqService struct {
 	svc *svc.Service
 	srv *sequencer.Server
@@ -54,6 +56,38 @@ func startSeqService(t *testing.T, chain *sequencer.Chain, o svc.Options) *seqSe
 func (s *seqService) stop(t *testing.T) {
 	s.srv.Close()
 	shutdown(t, s.svc)
+}
+
+// seqAddress is where the sequencer service listens now. A restarted
+// service listens on a fresh port rather than its old one: while it is
+// down, any socket on the machine may take the old port (even the
+// indexer's own redial, connecting to itself), and the restart would fail
+// with "address already in use".
+type seqAddress struct{ addr atomic.Value }
+
+func newSeqAddress(addr string) *seqAddress {
+	a := &seqAddress{}
+	a.set(addr)
+	return a
+}
+
+func (a *seqAddress) set(addr string) { a.addr.Store(addr) }
+
+// dial connects to the sequencer wherever it listens now; a client
+// reconnecting after a restart finds the new port.
+func (a *seqAddress) dial(t *testing.T, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	opts = append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", a.addr.Load().(string))
+		}),
+	}, opts...)
+	cc, err := grpc.NewClient("passthrough:///sequencer", opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { cc.Close() })
+	return cc
 }
 
 func dial(t *testing.T, addr string) *grpc.ClientConn {
@@ -108,8 +142,8 @@ func TestIndexerFollowsSequencerAndResumesAfterRestart(t *testing.T) {
 	go func() { chainDone <- chain.Run(chainCtx) }()
 	defer func() { stopChain(); require.NoError(t, <-chainDone) }()
 	seq := startSeqService(t, chain, loopback())
-	seqAddr := seq.svc.GRPCAddr()
-	seqClient := pb.NewSequencerClient(dial(t, seqAddr))
+	seqAddr := newSeqAddress(seq.svc.GRPCAddr())
+	seqClient := pb.NewSequencerClient(seqAddr.dial(t))
 
 	dbPath := filepath.Join(t.TempDir(), "indexer.db")
 	db, err := store.Open(ctx, "sqlite://"+dbPath)
@@ -117,7 +151,7 @@ func TestIndexerFollowsSequencerAndResumesAfterRestart(t *testing.T) {
 	defer db.Close()
 	isvc, err := svc.New("indexer", loopback(), io.Discard)
 	require.NoError(t, err)
-	ix := New(db, pb.NewSequencerClient(dial(t, seqAddr)), Registerer(isvc.Registry), Backoff(10*time.Millisecond, 200*time.Millisecond))
+	ix := New(db, pb.NewSequencerClient(seqAddr.dial(t)), Registerer(isvc.Registry), Backoff(10*time.Millisecond, 200*time.Millisecond))
 	ix.Register(isvc.GRPC)
 	isvc.ReadyWhen(ix.Ready)
 	require.NoError(t, isvc.Start())
@@ -164,7 +198,7 @@ func TestIndexerFollowsSequencerAndResumesAfterRestart(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "ready: database reachable and stream connected")
 
 	// The sequencer service goes away while the chain goes on producing;
-	// then it comes back on the same port.
+	// then it comes back (on a fresh port; see seqAddress).
 	seq.stop(t)
 	var offline []string
 	for i := range 20 {
@@ -173,9 +207,8 @@ func TestIndexerFollowsSequencerAndResumesAfterRestart(t *testing.T) {
 		offline = append(offline, h)
 	}
 	blockOf(t, ctx, chain, n, offline...)
-	o := loopback()
-	o.GRPCAddr = seqAddr
-	seq = startSeqService(t, chain, o)
+	seq = startSeqService(t, chain, loopback())
+	seqAddr.set(seq.svc.GRPCAddr())
 	defer seq.stop(t)
 	h5 := submit(buy("dave", 500, ""))
 	last := blockOf(t, ctx, chain, n, h5)

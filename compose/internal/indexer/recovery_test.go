@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 type lockedBuffer struct {
@@ -46,15 +45,13 @@ type follower struct {
 	logs   *lockedBuffer
 }
 
-// startFollower runs an indexer on SQLite following the sequencer at addr
+// startFollower runs an indexer on SQLite following the sequencer at seq
 // until the test ends. Its channel redials fast, so restarts take
 // milliseconds rather than gRPC's default second.
-func startFollower(t *testing.T, ctx context.Context, addr string) *follower {
+func startFollower(t *testing.T, ctx context.Context, seq *seqAddress) *follower {
 	t.Helper()
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	cc := seq.dial(t,
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, MaxDelay: 200 * time.Millisecond}}))
-	require.NoError(t, err)
-	t.Cleanup(func() { cc.Close() })
 	f := &follower{dbPath: filepath.Join(t.TempDir(), "indexer.db"), logs: &lockedBuffer{}}
 	db, err := store.Open(ctx, "sqlite://"+f.dbPath)
 	require.NoError(t, err)
@@ -154,15 +151,13 @@ func newChain(t *testing.T, opts ...sequencer.Option) *sequencer.Chain {
 }
 
 // restart is a sequencer process restart: the service stops, the old
-// chain is dropped and next serves on the same port.
-func restart(t *testing.T, old *seqService, oldChain, next *sequencer.Chain) *seqService {
+// chain is dropped and next serves, at a fresh port that at then names.
+func restart(t *testing.T, at *seqAddress, old *seqService, oldChain, next *sequencer.Chain) *seqService {
 	t.Helper()
-	addr := old.svc.GRPCAddr()
 	old.stop(t)
 	require.NoError(t, oldChain.Close())
-	o := loopback()
-	o.GRPCAddr = addr
-	s := startSeqService(t, next, o)
+	s := startSeqService(t, next, loopback())
+	at.set(s.svc.GRPCAddr())
 	t.Cleanup(func() { s.stop(t) })
 	return s
 }
@@ -183,14 +178,15 @@ func TestIndexerResetsWhenSequencerRestartsOnANewChain(t *testing.T) {
 	defer cancel()
 	chainA := newChain(t)
 	seq := startSeqService(t, chainA, loopback())
-	f := startFollower(t, ctx, seq.svc.GRPCAddr())
+	at := newSeqAddress(seq.svc.GRPCAddr())
+	f := startFollower(t, ctx, at)
 	sealBuys(t, chainA, "alice", 1, 2, 3, 4, 5)
 	n, hashA := chainA.Tip()
 	f.waitStoredHead(t, ctx, n, hashA)
 
 	chainB := newChain(t)
 	sealBuys(t, chainB, "bob", 6, 7)
-	seq = restart(t, seq, chainA, chainB)
+	seq = restart(t, at, seq, chainA, chainB)
 	n, hashB := chainB.Tip()
 	f.waitStoredHead(t, ctx, n, hashB)
 	assert.Equal(t, 1.0, f.resets(ResetChainChanged))
@@ -201,7 +197,7 @@ func TestIndexerResetsWhenSequencerRestartsOnANewChain(t *testing.T) {
 
 	chainC := newChain(t)
 	sealBuys(t, chainC, "carol", 1, 2, 3, 4, 5)
-	restart(t, seq, chainB, chainC)
+	restart(t, at, seq, chainB, chainC)
 	n, hashC := chainC.Tip()
 	f.waitStoredHead(t, ctx, n, hashC)
 	assert.Equal(t, 2.0, f.resets(ResetChainChanged))
@@ -222,14 +218,15 @@ func TestIndexerResumesWithoutResetAfterDurableSequencerRestart(t *testing.T) {
 	dir := t.TempDir()
 	chain := newChain(t, sequencer.Retain(2), sequencer.DataDir(dir))
 	seq := startSeqService(t, chain, loopback())
-	f := startFollower(t, ctx, seq.svc.GRPCAddr())
+	at := newSeqAddress(seq.svc.GRPCAddr())
+	f := startFollower(t, ctx, at)
 	sealBuys(t, chain, "alice", 1, 2, 3)
 	n, hash := chain.Tip()
 	f.waitStoredHead(t, ctx, n, hash)
 
 	again := newChain(t, sequencer.Retain(2), sequencer.DataDir(dir))
 	sealBuys(t, again, "bob", 4, 5, 6, 7, 8) // while no sequencer serves; 4..6 fall out of memory
-	restart(t, seq, chain, again)
+	restart(t, at, seq, chain, again)
 	n, hash = again.Tip()
 	require.Equal(t, uint64(8), n)
 	f.waitStoredHead(t, ctx, n, hash)
@@ -250,17 +247,16 @@ func TestIndexerResetsWhenBehindTheRetainedWindow(t *testing.T) {
 	defer cancel()
 	chain := newChain(t, sequencer.Retain(3))
 	seq := startSeqService(t, chain, loopback())
-	addr := seq.svc.GRPCAddr()
-	f := startFollower(t, ctx, addr)
+	at := newSeqAddress(seq.svc.GRPCAddr())
+	f := startFollower(t, ctx, at)
 	sealBuys(t, chain, "alice", 1, 2)
 	n, hash := chain.Tip()
 	f.waitStoredHead(t, ctx, n, hash)
 
 	seq.stop(t) // the stream goes down; the chain goes on without it
 	sealBuys(t, chain, "bob", 3, 4, 5, 6, 7, 8)
-	o := loopback()
-	o.GRPCAddr = addr
-	seq = startSeqService(t, chain, o)
+	seq = startSeqService(t, chain, loopback())
+	at.set(seq.svc.GRPCAddr())
 	defer seq.stop(t)
 	n, hash = chain.Tip()
 	f.waitStoredHead(t, ctx, n, hash)
