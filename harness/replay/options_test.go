@@ -218,20 +218,31 @@ func TestCoordinatedOmissionStallShowsInLatency(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 5, sum.Requests.Sent)
 	res := resultsByID(t, dir)
+	// A request queued behind the stall would, were its send stamped when
+	// the connection freed, show at least 600 ms of lag (the last one,
+	// due at 400 ms, behind a stall that ends at 1 s). The bounds sit well
+	// under that and well over what a loaded machine adds (tens of ms), so
+	// they tell the target's stall from the generator's without racing
+	// the scheduler.
+	const stallShown = 500 * time.Millisecond
+	late := 0
 	for i := range paths {
 		r := res[uint64(i+1)]
 		latency := time.Duration(r.GetDoneNs() - r.GetIntendedNs())
 		lag := time.Duration(r.GetSentNs() - r.GetIntendedNs())
 		assert.GreaterOrEqual(t, latency, time.Second-time.Duration(i)*100*time.Millisecond-20*time.Millisecond,
 			"request %d: done − intended shows the stall it queued behind", i+1)
-		assert.Less(t, lag, 50*time.Millisecond, "request %d went out on time: the generator kept up", i+1)
+		assert.Less(t, lag, stallShown, "request %d: its send is stamped when due, not when the connection freed", i+1)
+		if lag > LateThreshold {
+			late++
+		}
 	}
 	mu.Lock()
 	for _, p := range paths[1:] {
-		assert.Less(t, service[p], 100*time.Millisecond, "%s: the server's service time hides the stall", p)
+		assert.Less(t, service[p], stallShown, "%s: the server's service time hides the stall", p)
 	}
 	mu.Unlock()
 	assert.GreaterOrEqual(t, sum.Latency.Max, 1000.0)
 	assert.GreaterOrEqual(t, sum.Latency.P50, 700.0, "most requests show the stall, not only the stalled one")
-	assert.Zero(t, sum.Requests.Late, "the stall is the target's: nothing went out late")
+	assert.Equal(t, late, sum.Requests.Late, "the stall is the target's: only the machine's own lateness counts")
 }

@@ -50,18 +50,27 @@ func TestIntendedOffsetsHonoured(t *testing.T) {
 	assert.Equal(t, 5, sum.Requests.Sent)
 	res := resultsByID(t, dir)
 	require.Len(t, res, 5)
+	late := 0
 	for i := range 5 {
 		r := res[uint64(i+1)]
 		assert.Equal(t, int64(i)*60*int64(time.Millisecond), r.GetIntendedNs(), "intended = recorded offset")
 		lag := time.Duration(r.GetSentNs() - r.GetIntendedNs())
-		// Loose bound: a shared 2-core machine under -race; the point is
-		// that request 5 is not sent at t=0.
-		assert.GreaterOrEqual(t, lag, time.Duration(0), "never sent early")
-		assert.Less(t, lag, 50*time.Millisecond, "request %d sent on time, not with its neighbour", i+1)
+		// Never early is what keeps request 5 from going out at t=0 with
+		// its neighbours. How late it goes out is the machine's doing (a
+		// shared 2-core machine under -race has been seen at 85 ms), which
+		// the run measures rather than prevents: the bound only catches a
+		// request held back by something other than the clock, such as
+		// waiting for an idle worker to time out.
+		assert.GreaterOrEqual(t, lag, time.Duration(0), "request %d never sent early", i+1)
+		assert.Less(t, lag, workerIdle/2, "request %d sent when due, not held back", i+1)
+		if lag > LateThreshold {
+			late++
+		}
 		assert.Equal(t, int32(200), r.GetStatus())
 		assert.GreaterOrEqual(t, r.GetFirstByteNs(), r.GetSentNs())
 		assert.GreaterOrEqual(t, r.GetDoneNs(), r.GetFirstByteNs())
 	}
+	assert.Equal(t, late, sum.Requests.Late, "whatever lateness there was is counted")
 	var got Summary
 	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
 	require.NoError(t, err)
@@ -110,11 +119,20 @@ func TestCancelDropsUnsent(t *testing.T) {
 		ex{id: 3, session: "c", path: "/later", startMs: 600_000, endMs: 600_001},
 	)
 	dir := t.TempDir()
-	sum, err := Run(ctx, s, src, target, OutDir(dir))
+	r, err := New(s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	r.beforeSend = func(int) {
+		// As on a loaded machine: the one request sent goes out late
+		// enough to break the lag rule, which the Reason names first.
+		time.Sleep(2 * MaxLagP99) // the generator itself is slow, not a sync point
+	}
+	sum, err := r.Run(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, sum.Requests.Dropped)
 	assert.False(t, sum.Valid)
-	assert.Contains(t, sum.Reason, "dropped")
+	// The drops alone make the run invalid, whatever the generator lag.
+	_, reason := Validity(0, sum.Requests)
+	assert.Contains(t, reason, "2 of 3 requests (66.67%) dropped")
 	res := resultsByID(t, dir)
 	require.Len(t, res, 3, "dropped requests still get a Result")
 	assert.True(t, res[2].GetDropped())

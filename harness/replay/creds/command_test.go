@@ -20,7 +20,9 @@ import (
 func helperCommand(t *testing.T, mode string, timeout time.Duration, opts ...CommandOption) (Provider, func() int) {
 	t.Helper()
 	count := filepath.Join(t.TempDir(), "runs")
-	opts = append([]CommandOption{Env("CREDS_HELPER="+mode, "CREDS_COUNT="+count)}, opts...)
+	// Under -race the helper would otherwise sleep a second on exit
+	// (the race runtime's atexit_sleep_ms) after every token it prints.
+	opts = append([]CommandOption{Env("CREDS_HELPER="+mode, "CREDS_COUNT="+count, "GORACE=atexit_sleep_ms=0")}, opts...)
 	p := Command([]string{os.Args[0]}, timeout, opts...)
 	return p, func() int {
 		b, err := os.ReadFile(count)
