@@ -3,8 +3,6 @@ package websocket
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/reprise-dev/reprise/harness/protocol"
-	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 )
 
 // TestCloseReadsTheReplyToTheLastFrame: the recorded close follows a
@@ -24,12 +21,7 @@ import (
 func TestCloseReadsTheReplyToTheLastFrame(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := cws.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
+	u := serve(t, func(c *cws.Conn, _ *http.Request) {
 		for {
 			_, b, err := c.Read(ctx)
 			if err != nil {
@@ -39,24 +31,12 @@ func TestCloseReadsTheReplyToTheLastFrame(t *testing.T) {
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	u, err := url.Parse(srv.URL)
-	require.NoError(t, err)
-	c, err := Codec{}.Dial(protocol.Target{URL: u, Protocol: rprpb.Protocol_PROTOCOL_WEBSOCKET})
-	require.NoError(t, err)
-	defer c.Close()
-
-	t0 := time.Now()
+	})
 	var seen []string
-	call := &protocol.Call{Protocol: rprpb.Protocol_PROTOCOL_WEBSOCKET, Method: "GET", Path: "/ws",
-		Hold: 10 * time.Second, Clock: func() time.Duration { return time.Since(t0) },
-		Messages: []protocol.OutMessage{
-			{Opcode: 1, Data: []byte("hello")},
-			{Opcode: 8, Data: []byte{0x03, 0xe8}}, // the recorded close, at the same offset
-		},
-		OnMessage: func(_ int, m *rprpb.Message) { seen = append(seen, string(m.GetData())) }}
-	rep, err := c.Do(ctx, call)
+	rep, err := dial(t, u).Do(ctx, call(&seen,
+		protocol.OutMessage{Opcode: 1, Data: []byte("hello")},
+		protocol.OutMessage{Opcode: 8, Data: []byte{0x03, 0xe8}}, // the recorded close, at the same offset
+	))
 	require.NoError(t, err)
 	require.NoError(t, ctx.Err(), "ended by the close handshake, not the timeout")
 	assert.Equal(t, []string{"re:hello"}, seen)
