@@ -235,15 +235,18 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 
 	// Edges: each clone's copy; under collide the shared correlations leave
 	// the copied edges and get edges from the original producer instead.
+	// A clone's copy of a data edge stays one unless every value the edge
+	// carries is shared; worked out once per edge, not once per clone.
+	cloneData := make([]bool, len(p.Edges))
+	for i, e := range p.Edges {
+		cloneData[i] = e.Kind&Data != 0 && slices.ContainsFunc(p.EdgeCorrelations(e), func(c int) bool { return !shared[c] })
+	}
 	q.Edges = make([]Edge, 0, len(p.Edges)*factor)
 	for k := range factor {
-		for _, e := range p.Edges {
+		for i, e := range p.Edges {
 			ne := Edge{From: at(k, e.From), To: at(k, e.To), Kind: e.Kind & Order, Think: e.Think}
-			for _, c := range p.EdgeCorrelations(e) {
-				if k == 0 || !shared[c] {
-					ne.Kind |= Data
-					break
-				}
+			if e.Kind&Data != 0 && (k == 0 || cloneData[i]) {
+				ne.Kind |= Data
 			}
 			if ne.Kind != 0 {
 				q.Edges = append(q.Edges, ne)
