@@ -52,22 +52,34 @@ func (e Exchanges) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
 // does not grow with the exchanges' size. Safe for concurrent use; Close
 // releases the file.
 type Store struct {
-	f    *os.File
-	ids  []uint64 // sorted planned exchange ids
-	ents []storeEntry
-	bufs sync.Pool
+	f *os.File
+	// ents[i] locates the exchange whose id is the i-th of the sorted
+	// planned ids: ids, or, when those are the consecutive run first,
+	// first+1, ... (as a recorder numbers them), nil and found by
+	// subtraction, so that they cost nothing.
+	ids   []uint64
+	first uint64
+	ents  []storeEntry
+	bufs  sync.Pool
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// storeEntry locates one exchange's record in the file.
+// storeEntry locates one exchange's record in the file, in 12 bytes: at
+// a million exchanges each byte is a megabyte.
 type storeEntry struct {
-	off   int64
+	offLo uint32 // offset = offHi<<32 | offLo: files up to 256 TiB
 	n     uint32
+	offHi uint16
 	proto uint8 // rprpb.Protocol
 	ok    bool  // written
 }
+
+func (e storeEntry) off() int64 { return int64(e.offHi)<<32 | int64(e.offLo) }
+
+// maxStoreFile is the largest offset a storeEntry holds.
+const maxStoreFile = 1<<48 - 1
 
 // A store record is a fixed header (the response body's summary: flags,
 // size, digest, shape) and the slimmed exchange's protobuf bytes.
@@ -136,12 +148,15 @@ func LoadExchanges(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], p *
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	s := &Store{f: f, ids: ids, ents: make([]storeEntry, len(ids))}
+	if len(ids) > 0 && ids[len(ids)-1]-ids[0] == uint64(len(ids)-1) {
+		s.ids, s.first = nil, ids[0]
+	}
 	if err := s.fill(ctx, seq, source); err != nil {
 		s.Close()
 		return nil, err
 	}
 	for i, n := range p.Nodes {
-		if j, _ := slices.BinarySearch(ids, n.ID); !s.ents[j].ok {
+		if _, ok := s.entry(n.ID); !ok {
 			s.Close()
 			return nil, fmt.Errorf("%w: node %d, exchange %d", ErrMissingExchange, i, n.ID)
 		}
@@ -167,7 +182,7 @@ func (s *Store) fill(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], s
 		if ex == nil {
 			continue
 		}
-		i, ok := slices.BinarySearch(s.ids, ex.GetId())
+		i, ok := s.index(ex.GetId())
 		if !ok || s.ents[i].ok { // not planned, or a repeated id: the first stands
 			continue
 		}
@@ -182,10 +197,13 @@ func (s *Store) fill(ctx context.Context, seq iter.Seq2[*rprpb.Record, error], s
 		if len(buf) > maxStoreRecord {
 			return fmt.Errorf("replay: load exchanges: exchange %d: %d bytes is too large", ex.GetId(), len(buf))
 		}
+		if off+int64(len(buf)) > maxStoreFile {
+			return fmt.Errorf("%w: write: more than %d bytes", ErrStore, int64(maxStoreFile))
+		}
 		if _, err := w.Write(buf); err != nil {
 			return fmt.Errorf("%w: write: %w", ErrStore, err)
 		}
-		s.ents[i] = storeEntry{off: off, n: uint32(len(buf)), proto: uint8(ex.GetProtocol()), ok: true}
+		s.ents[i] = storeEntry{offLo: uint32(off), offHi: uint16(off >> 32), n: uint32(len(buf)), proto: uint8(ex.GetProtocol()), ok: true}
 		off += int64(len(buf))
 	}
 	if err := w.Flush(); err != nil {
@@ -215,10 +233,21 @@ func parseRecHeader(b []byte) recBody {
 }
 
 // Len is the number of distinct exchanges stored.
-func (s *Store) Len() int { return len(s.ids) }
+func (s *Store) Len() int { return len(s.ents) }
+
+// index is the position of id among the planned ids.
+func (s *Store) index(id uint64) (int, bool) {
+	if s.ids == nil {
+		if id < s.first || id-s.first >= uint64(len(s.ents)) {
+			return 0, false
+		}
+		return int(id - s.first), true
+	}
+	return slices.BinarySearch(s.ids, id)
+}
 
 func (s *Store) entry(id uint64) (storeEntry, bool) {
-	i, ok := slices.BinarySearch(s.ids, id)
+	i, ok := s.index(id)
 	if !ok || !s.ents[i].ok {
 		return storeEntry{}, false
 	}
@@ -247,7 +276,7 @@ func (s *Store) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
 		*bp = make([]byte, e.n)
 	}
 	b := (*bp)[:e.n]
-	if _, err := s.f.ReadAt(b, e.off); err != nil {
+	if _, err := s.f.ReadAt(b, e.off()); err != nil {
 		if errors.Is(err, os.ErrClosed) {
 			err = errStoreClosed
 		}

@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/assert"
@@ -205,4 +208,52 @@ func TestStoreSpillDir(t *testing.T) {
 
 	_, err = LoadExchanges(context.Background(), records(pbs), p, SpillDir(filepath.Join(dir, "missing")))
 	require.ErrorIs(t, err, ErrStore)
+}
+
+// TestStoreFindsConsecutiveAndSparseIDs: a store finds every planned
+// exchange whether the ids are a consecutive run (kept as its first id
+// only) or have gaps (kept sorted), and no id that was not planned: below,
+// between or above them.
+func TestStoreFindsConsecutiveAndSparseIDs(t *testing.T) {
+	for name, ids := range map[string][]uint64{
+		"consecutive": {7, 8, 9, 10},
+		"sparse":      {7, 9, 30, 31},
+		"one":         {7},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var pbs []*rprpb.Exchange
+			for i, id := range ids {
+				pbs = append(pbs, ex{id: id, session: "u", conn: 1, path: "/p/" + strconv.FormatUint(id, 10),
+					startMs: int64(2 * i), endMs: int64(2*i + 1)}.pb())
+			}
+			p, err := plan.Build(pbs)
+			require.NoError(t, err)
+			s, err := LoadExchanges(context.Background(), records(pbs), p)
+			require.NoError(t, err)
+			defer s.Close()
+			assert.Equal(t, len(ids), s.Len())
+			for _, id := range ids {
+				got, _, err := s.recorded(id)
+				require.NoError(t, err, "exchange %d", id)
+				assert.Equal(t, "/p/"+strconv.FormatUint(id, 10), got.GetRequest().GetPath())
+			}
+			for _, id := range []uint64{0, ids[0] - 1, ids[len(ids)-1] + 1, 8, 29, 32, 1 << 40} {
+				if slices.Contains(ids, id) {
+					continue
+				}
+				_, _, err := s.recorded(id)
+				assert.ErrorIs(t, err, ErrMissingExchange, "exchange %d was not planned", id)
+			}
+		})
+	}
+}
+
+// TestStoreEntryOffsets: an entry holds offsets past 4 GiB in its 12
+// bytes.
+func TestStoreEntryOffsets(t *testing.T) {
+	assert.Equal(t, uintptr(12), unsafe.Sizeof(storeEntry{}))
+	for _, off := range []int64{0, 1, 1<<32 - 1, 1 << 32, 5<<32 + 12345, maxStoreFile} {
+		e := storeEntry{offLo: uint32(off), offHi: uint16(off >> 32)}
+		assert.Equal(t, off, e.off())
+	}
 }

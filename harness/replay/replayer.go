@@ -121,9 +121,13 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 
 // index lays out, per node, the correlations it issues and the values it
 // sends, in two flat arrays (a slice per node would cost far more at a
-// million nodes).
+// million nodes). A plan without correlations gets none: 8 bytes a node
+// that every lookup would find empty.
 func (r *Replayer) index() {
 	n := len(r.plan.Nodes)
+	if len(r.plan.Correlations) == 0 {
+		return
+	}
 	r.prodOff, r.useOff = make([]int32, n+1), make([]int32, n+1)
 	for _, c := range r.plan.Correlations {
 		r.prodOff[c.Source.Node+1]++
@@ -147,8 +151,19 @@ func (r *Replayer) index() {
 	}
 }
 
-func (r *Replayer) producesOf(node int) []int32 { return r.produces[r.prodOff[node]:r.prodOff[node+1]] }
-func (r *Replayer) usesOf(node int) []use       { return r.uses[r.useOff[node]:r.useOff[node+1]] }
+func (r *Replayer) producesOf(node int) []int32 {
+	if r.prodOff == nil {
+		return nil
+	}
+	return r.produces[r.prodOff[node]:r.prodOff[node+1]]
+}
+
+func (r *Replayer) usesOf(node int) []use {
+	if r.useOff == nil {
+		return nil
+	}
+	return r.uses[r.useOff[node]:r.useOff[node+1]]
+}
 
 // Run replays a schedule against target; see Replayer.Run.
 func Run(ctx context.Context, s *plan.Schedule, src Source, target *url.URL, opts ...Option) (Summary, error) {

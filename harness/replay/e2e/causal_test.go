@@ -37,7 +37,7 @@ func TestCausalReplayKeepsSessionOrder(t *testing.T) {
 
 			orderEdges, dataEdges := 0, 0
 			for _, e := range r.plan.Edges {
-				from, to := r.result(t, e.From), r.result(t, e.To)
+				from, to := r.result(t, int(e.From)), r.result(t, int(e.To))
 				if e.Kind&plan.Order != 0 {
 					orderEdges++
 				}

@@ -181,7 +181,6 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 		k, i := int(s)/n, int(s)%n
 		pos[s] = int32(j)
 		nd := p.Nodes[i]
-		nd.Clone = k
 		if k > 0 {
 			c, ok := cloned[cloneCall{k, nd.Call}]
 			if !ok {
@@ -192,7 +191,7 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 					names[sess] = name
 				}
 				cc := *nd.Call
-				cc.Session = name
+				cc.Session, cc.Clone = name, k
 				c = &cc
 				cloned[cloneCall{k, nd.Call}] = c
 			}
@@ -244,7 +243,7 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 	q.Edges = make([]Edge, 0, len(p.Edges)*factor)
 	for k := range factor {
 		for i, e := range p.Edges {
-			ne := Edge{From: at(k, e.From), To: at(k, e.To), Kind: e.Kind & Order, Think: e.Think}
+			ne := Edge{From: int32(at(k, int(e.From))), To: int32(at(k, int(e.To))), Kind: e.Kind & Order}
 			if e.Kind&Data != 0 && (k == 0 || cloneData[i]) {
 				ne.Kind |= Data
 			}
@@ -291,7 +290,7 @@ func (q *Plan) sharedUses(p *Plan, factor int, shared []bool, corrIdx []int32, a
 					continue
 				}
 				edgeOf[key] = true
-				edges = append(edges, Edge{From: src, To: node, Kind: Data, Think: to.Start - from.End})
+				edges = append(edges, Edge{From: int32(src), To: int32(node), Kind: Data})
 			}
 		}
 		slices.SortStableFunc(qc.Uses, func(a, b Ref) int { return a.Node - b.Node })
@@ -574,7 +573,7 @@ func sortEdges(edges []Edge, nodes int) {
 	for i := range nodes {
 		b := sorted[off[i]:off[i+1]]
 		if len(b) > 1 {
-			slices.SortFunc(b, func(x, y Edge) int { return x.From - y.From })
+			slices.SortFunc(b, func(x, y Edge) int { return cmp.Compare(x.From, y.From) })
 		}
 	}
 	copy(edges, sorted)

@@ -181,7 +181,7 @@ func checkAmplified(t *testing.T, p, a *plan.Plan, factor int) {
 	}
 	for i := range a.Nodes {
 		for _, e := range a.Preds(i) {
-			if e.To != i {
+			if int(e.To) != i {
 				t.Fatalf("Preds(%d) holds %+v", i, e)
 			}
 		}
@@ -366,7 +366,7 @@ func TestAmplifyCollideSharesIdentitiesAndEntities(t *testing.T) {
 
 func edgeAt(p *plan.Plan, from, to int) (plan.Edge, bool) {
 	for _, e := range p.Preds(to) {
-		if e.From == from {
+		if int(e.From) == from {
 			return e, true
 		}
 	}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -415,7 +416,7 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 		node := p.Nodes[k]
 		a := orderPred[k]
 		if a >= 0 {
-			cur = append(cur, Edge{From: int(a), To: k, Kind: Order, Think: node.Start - p.Nodes[a].End})
+			cur = append(cur, Edge{From: a, To: int32(k), Kind: Order})
 		}
 		for _, o := range b.req[b.reqs[raw].from:b.reqs[raw].to] {
 			src := none
@@ -441,10 +442,10 @@ func (b *Builder) correlate(p *Plan, order []int, orderPred []int32) {
 			corr.Uses = append(corr.Uses, Ref{Node: k, Exchange: node.ID, At: b.ix.locArr[o.loc], Unordered: !ordered})
 			// An edge that is also the ordering edge is marked as both.
 			if ordered && (src.node == a || !implied(orderPred, &producers, a, src.node)) {
-				cur = addData(cur, int(src.node), k, node.Start-from.End)
+				cur = addData(cur, src.node, int32(k))
 			}
 		}
-		slices.SortFunc(cur, func(x, y Edge) int { return x.From - y.From })
+		slices.SortFunc(cur, func(x, y Edge) int { return cmp.Compare(x.From, y.From) })
 		p.Edges = append(p.Edges, cur...)
 		producers.inherit(k, a, cur)
 	}
@@ -515,14 +516,14 @@ func (w *waits) inherit(k int, a int32, edges []Edge) {
 }
 
 // addData marks the edge from -> to as data flow, adding it if needed.
-func addData(cur []Edge, from, to int, think time.Duration) []Edge {
+func addData(cur []Edge, from, to int32) []Edge {
 	for i := range cur {
 		if cur[i].From == from {
 			cur[i].Kind |= Data
 			return cur
 		}
 	}
-	return append(cur, Edge{From: from, To: to, Kind: Data, Think: think})
+	return append(cur, Edge{From: from, To: to, Kind: Data})
 }
 
 // maxTieWalk bounds the search past zero-length exchanges that end exactly
@@ -624,5 +625,8 @@ func (b *Builder) identities(p *Plan, order []int) {
 			}
 		}
 		p.identOff[k+1] = int32(len(p.ident))
+	}
+	if len(p.ident) == 0 {
+		p.identOff = nil // 4 bytes a node, all saying "none"
 	}
 }

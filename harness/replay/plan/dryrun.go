@@ -98,7 +98,7 @@ func (s *Schedule) WriteDryRun(w io.Writer) error {
 			if j == 0 {
 				sep = "  <- "
 			}
-			pf("%s#%d %s +%s", sep, p.Nodes[e.From].ID, e.Kind, millis(e.Think))
+			pf("%s#%d %s +%s", sep, p.Nodes[e.From].ID, e.Kind, millis(p.Think(e)))
 		}
 		pf("\n")
 	}
@@ -195,7 +195,7 @@ func (s *Schedule) DryRun() DryRun {
 func (p *Plan) plannedRequest(i int, intended time.Duration) PlannedRequest {
 	r := PlannedRequest{PlannedNode: plannedNode(p.Nodes[i]), Intended: intended, Rewrites: p.Rewrites(i)}
 	for _, e := range p.Preds(i) {
-		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: e.Think, Correlations: p.EdgeCorrelations(e)})
+		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: p.Think(e), Correlations: p.EdgeCorrelations(e)})
 	}
 	return r
 }

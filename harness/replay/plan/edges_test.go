@@ -22,7 +22,7 @@ func TestIntraSessionOrderKeepsLatestEndingPredecessor(t *testing.T) {
 	e, ok := edge(p, 1, 3)
 	require.True(t, ok, "3 waits for the latest-ending exchange before it")
 	assert.Equal(t, plan.Order, e.Kind)
-	assert.Equal(t, 2*time.Millisecond, e.Think)
+	assert.Equal(t, 2*time.Millisecond, p.Think(e))
 	_, ok = edge(p, 2, 3)
 	assert.False(t, ok, "only the immediate predecessor is kept")
 	_, ok = edge(p, 3, 4)
@@ -46,7 +46,7 @@ func TestLoginTokenInBearerHeaderIsDataEdgeAcrossSessions(t *testing.T) {
 	e, ok := edge(p, 1, 2)
 	require.True(t, ok)
 	assert.Equal(t, plan.Data, e.Kind)
-	assert.Equal(t, 2*time.Millisecond, e.Think)
+	assert.Equal(t, 2*time.Millisecond, p.Think(e))
 	require.Len(t, p.Correlations, 1, "player_id was sent in the login request first, so it is no correlation")
 	c := p.Correlations[0]
 	assert.Equal(t, tok, c.Value)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -155,4 +156,12 @@ func TestDuplicateIDsOutOfOrder(t *testing.T) {
 		require.ErrorIs(t, err, plan.ErrBadExchange, "%v", bad)
 		assert.ErrorContains(t, err, "duplicate id", "%v", bad)
 	}
+}
+
+// TestPlanElementSizes pins what a node and an edge cost, as a plan holds
+// about one of each per exchange: at a million exchanges every byte here
+// is a megabyte of the replay's memory (docs/replay.md, Memory).
+func TestPlanElementSizes(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(plan.Node{}), uintptr(40), "plan.Node")
+	assert.LessOrEqual(t, unsafe.Sizeof(plan.Edge{}), uintptr(12), "plan.Edge")
 }

@@ -21,13 +21,13 @@ var (
 
 // Node is one exchange of the recording, as the planner sees it.
 //
-// What many nodes share (session, protocol, method, route) sits in one
-// Call that they point at, so that a node is 48 bytes rather than the 104
-// four strings of its own would make it: at a million exchanges the plan's
-// nodes are the largest thing a replay keeps in memory. The Call's fields
-// read as the node's own (n.Session); a node that needs another session
-// (an amplified clone) points at another Call, never writes through this
-// one. Nodes come from a Plan: a zero Node has no Call to read.
+// What many nodes share (session, protocol, method, route, clone) sits in
+// one Call that they point at, so that a node is 40 bytes rather than the
+// 104 of its own strings: at a million exchanges the plan's nodes are the
+// largest thing a replay keeps in memory. The Call's fields read as the
+// node's own (n.Session); a node that needs another session (an amplified
+// clone) points at another Call, never writes through this one. Nodes come
+// from a Plan: a zero Node has no Call to read.
 type Node struct {
 	// ID is the exchange id in the recording.
 	ID uint64 `json:"id"`
@@ -36,10 +36,6 @@ type Node struct {
 	// Start and End are recorded offsets from the recording's clock anchor.
 	Start time.Duration `json:"start_ns"`
 	End   time.Duration `json:"end_ns"`
-	// Clone is 0 for a recorded exchange and k (1..N-1) for its k-th copy
-	// in a plan amplified N times; a clone keeps the original's ID and its
-	// Session is the original's + "~" + k (see Amplify).
-	Clone int `json:"clone,omitempty"`
 }
 
 // Call is what a node shares with the other nodes of its session that
@@ -50,6 +46,10 @@ type Call struct {
 	Method   string `json:"method"`
 	// Route is the route template ("/v1/items/{id}/buy") or gRPC full method.
 	Route string `json:"route"`
+	// Clone is 0 for a recorded exchange and k (1..N-1) for its k-th copy
+	// in a plan amplified N times; a clone keeps the original's ID and its
+	// Session is the original's + "~" + k (see Amplify).
+	Clone int `json:"clone,omitempty"`
 }
 
 // calls interns Calls, so that nodes with equal ones share one.
@@ -106,16 +106,24 @@ func (k *EdgeKind) UnmarshalText(b []byte) error {
 	return fmt.Errorf("%w: edge kind %q", ErrBadOption, b)
 }
 
-// Edge says To may not be sent before From is done. The correlations a
-// data edge carries are not kept on it (a slice per edge would be most of
-// an edge's size): Plan.EdgeCorrelations finds them.
+// Edge says To may not be sent before From is done. It is 12 bytes, as a
+// plan has about one per node: what can be derived is not kept on it. The
+// recorded think time is Plan.Think, and the correlations a data edge
+// carries are Plan.EdgeCorrelations.
 type Edge struct {
 	// From and To are node indexes in Plan.Nodes.
-	From int      `json:"from"`
-	To   int      `json:"to"`
+	From int32    `json:"from"`
+	To   int32    `json:"to"`
 	Kind EdgeKind `json:"kind"`
-	// Think is the recorded gap To.Start - From.End (never negative).
-	Think time.Duration `json:"think_ns"`
+}
+
+// Think is the recorded gap between e.From's end and e.To's start: what
+// the recording's client waited before it sent e.To. It is never
+// negative, as an edge only joins an exchange to one that started after
+// it ended (an amplified clone's nodes are shifted together, so the gap
+// holds within a clone and from an original to its clone's consumer).
+func (p *Plan) Think(e Edge) time.Duration {
+	return max(0, p.Nodes[e.To].Start-p.Nodes[e.From].End)
 }
 
 // Ref points at a value inside one exchange.
@@ -182,7 +190,7 @@ func (p *Plan) EdgeCorrelations(e Edge) []int {
 	for _, c := range p.usesAt[p.usesOff[e.To]:p.usesOff[e.To+1]] {
 		// A node's list is in index order, a correlation it uses at two
 		// places once or next to itself.
-		if p.Correlations[c].Source.Node == e.From && (len(out) == 0 || out[len(out)-1] != int(c)) {
+		if p.Correlations[c].Source.Node == int(e.From) && (len(out) == 0 || out[len(out)-1] != int(c)) {
 			out = append(out, int(c))
 		}
 	}

@@ -112,7 +112,10 @@ type Schedule struct {
 	plan  *Plan
 	mode  Mode
 	speed float64
-	base  []time.Duration // static part of each node's intended time
+	// base is the static part of each node's intended time in rate mode;
+	// the other modes derive it from the node (Base), which spares 8
+	// bytes a node.
+	base []time.Duration
 }
 
 // Schedule prepares the intended times for a mode.
@@ -123,20 +126,14 @@ func (p *Plan) Schedule(mode Mode, opts ...ScheduleOption) (*Schedule, error) {
 			return nil, err
 		}
 	}
-	s := &Schedule{plan: p, mode: mode, speed: cfg.speed, base: make([]time.Duration, len(p.Nodes))}
+	s := &Schedule{plan: p, mode: mode, speed: cfg.speed}
 	switch mode {
-	case Causal, Recorded:
-		// Offsets count from the first planned request, so a window cut
-		// from the middle does not open with a long wait; shards keep the
-		// unsharded origin, so N machines started together stay aligned.
-		for i, n := range p.Nodes {
-			s.base[i] = s.scale(n.Start - p.origin)
-		}
-	case ASAP:
+	case Causal, Recorded, ASAP:
 	case Rate:
 		if cfg.curve == nil {
 			return nil, ErrNoRate
 		}
+		s.base = make([]time.Duration, len(p.Nodes))
 		s.respace(cfg.curve)
 	default:
 		return nil, fmt.Errorf("%w: mode %d", ErrBadOption, int(mode))
@@ -192,7 +189,18 @@ func (s *Schedule) respace(curve []RatePoint) {
 // Base is the static part of node i's intended time: recorded offset ÷
 // speed (recorded, causal), the re-spaced offset (rate), or 0 (asap). In
 // recorded mode it is the whole answer.
-func (s *Schedule) Base(i int) time.Duration { return s.base[i] }
+func (s *Schedule) Base(i int) time.Duration {
+	switch s.mode {
+	case Causal, Recorded:
+		// Offsets count from the first planned request, so a window cut
+		// from the middle does not open with a long wait; shards keep the
+		// unsharded origin, so N machines started together stay aligned.
+		return s.scale(s.plan.Nodes[i].Start - s.plan.origin)
+	case Rate:
+		return s.base[i]
+	}
+	return 0
+}
 
 // Waits reports whether the mode makes a request wait for predecessors.
 func (s *Schedule) Waits() bool { return s.mode != Recorded }
@@ -201,12 +209,12 @@ func (s *Schedule) Waits() bool { return s.mode != Recorded }
 // predecessors. done reports when a predecessor (by node index) finished,
 // as an offset on the same clock; ok is false while any is still running.
 func (s *Schedule) Ready(i int, done func(pred int) (time.Duration, bool)) (intended time.Duration, ok bool) {
-	t := s.base[i]
+	t := s.Base(i)
 	if !s.Waits() {
 		return t, true
 	}
 	for _, e := range s.plan.Preds(i) {
-		d, ok := done(e.From)
+		d, ok := done(int(e.From))
 		if !ok {
 			return 0, false
 		}
@@ -219,7 +227,7 @@ func (s *Schedule) think(e Edge) time.Duration {
 	if s.mode == ASAP {
 		return 0
 	}
-	return s.scale(e.Think)
+	return s.scale(s.plan.Think(e))
 }
 
 // Due is a request that may be sent at At (an offset from the replay's
@@ -233,12 +241,17 @@ type Due struct {
 // Run tracks one replay of a schedule for an open-model executor: it never
 // blocks, and a completion releases only the completed node's successors.
 // It is safe for concurrent use.
+//
+// What it keeps per node is what the mode needs: a done bit always; in a
+// mode that waits, the predecessors still running and the earliest time
+// the finished ones allow (12 bytes), so that a completion computes its
+// successors' times from that and never reads another node's state.
 type Run struct {
 	s       *Schedule
 	mu      sync.Mutex
-	pending []int32 // predecessors not yet done
-	doneAt  []time.Duration
-	done    []bool
+	done    []uint64        // bit i: node i is done
+	pending []int32         // predecessors not yet done; nil unless Waits
+	ready   []time.Duration // max over done predecessors of done + think; nil unless Waits
 	left    int
 }
 
@@ -249,14 +262,18 @@ var ErrDone = errors.New("plan: node already done")
 // waiting for anything, in order of intended time.
 func (s *Schedule) NewRun() (*Run, []Due) {
 	n := len(s.plan.Nodes)
-	r := &Run{s: s, pending: make([]int32, n), doneAt: make([]time.Duration, n), done: make([]bool, n), left: n}
+	r := &Run{s: s, done: make([]uint64, (n+63)/64), left: n}
+	if s.Waits() {
+		r.pending, r.ready = make([]int32, n), make([]time.Duration, n)
+	}
 	var due []Due
 	for i := range n {
-		if s.Waits() {
+		if r.pending != nil {
 			r.pending[i] = int32(len(s.plan.Preds(i)))
+			r.ready[i] = s.Base(i)
 		}
-		if r.pending[i] == 0 {
-			due = append(due, Due{Node: i, At: s.base[i]})
+		if r.pending == nil || r.pending[i] == 0 {
+			due = append(due, Due{Node: i, At: s.Base(i)})
 		}
 	}
 	sortDue(due)
@@ -269,22 +286,24 @@ func (s *Schedule) NewRun() (*Run, []Due) {
 func (r *Run) Done(i int, at time.Duration) ([]Due, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if i < 0 || i >= len(r.done) {
-		return nil, fmt.Errorf("%w: node %d of %d", ErrBadOption, i, len(r.done))
+	if i < 0 || i >= len(r.s.plan.Nodes) {
+		return nil, fmt.Errorf("%w: node %d of %d", ErrBadOption, i, len(r.s.plan.Nodes))
 	}
-	if r.done[i] {
+	word, bit := i/64, uint64(1)<<(i%64)
+	if r.done[word]&bit != 0 {
 		return nil, fmt.Errorf("%w: node %d (exchange %d)", ErrDone, i, r.s.plan.Nodes[i].ID)
 	}
-	r.done[i], r.doneAt[i] = true, at
+	r.done[word] |= bit
 	r.left--
-	if !r.s.Waits() {
+	if r.pending == nil {
 		return nil, nil
 	}
 	var due []Due
 	r.s.plan.Succs(i, func(e Edge) {
-		if r.pending[e.To]--; r.pending[e.To] == 0 {
-			t, _ := r.s.Ready(e.To, r.doneOf)
-			due = append(due, Due{Node: e.To, At: t})
+		to := e.To
+		r.ready[to] = max(r.ready[to], at+r.s.think(e))
+		if r.pending[to]--; r.pending[to] == 0 {
+			due = append(due, Due{Node: int(to), At: r.ready[to]})
 		}
 	})
 	sortDue(due)
@@ -297,8 +316,6 @@ func (r *Run) Remaining() int {
 	defer r.mu.Unlock()
 	return r.left
 }
-
-func (r *Run) doneOf(i int) (time.Duration, bool) { return r.doneAt[i], r.done[i] }
 
 func sortDue(d []Due) {
 	slices.SortFunc(d, func(a, b Due) int {

@@ -58,7 +58,7 @@ func TestCausalScheduleProperties(t *testing.T) {
 			rec := time.Duration(float64(n.Start-origin) / speed)
 			assert.GreaterOrEqual(t, sent[i], rec-1, "node %d before its recorded offset ÷ speed", i)
 			for _, e := range p.Preds(i) {
-				think := time.Duration(float64(e.Think) / speed)
+				think := time.Duration(float64(p.Think(e)) / speed)
 				assert.GreaterOrEqual(t, sent[i], done[e.From]+think-1, "node %d before pred %d done + think", i, e.From)
 			}
 		}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -162,9 +163,9 @@ func (p *Plan) subset(keep []bool) *Plan {
 			}
 			continue
 		}
-		q.Edges = append(q.Edges, Edge{From: remap[e.From], To: remap[e.To], Kind: e.Kind, Think: e.Think})
+		q.Edges = append(q.Edges, Edge{From: int32(remap[e.From]), To: int32(remap[e.To]), Kind: e.Kind})
 	}
-	slices.SortStableFunc(q.Edges, func(a, b Edge) int { return a.To - b.To })
+	slices.SortStableFunc(q.Edges, func(a, b Edge) int { return cmp.Compare(a.To, b.To) })
 	q.index()
 	return q
 }

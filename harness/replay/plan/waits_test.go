@@ -13,7 +13,7 @@ func TestWaitsInheritKeepsEveryNewProducer(t *testing.T) {
 	w := waits{of: make([]int32, 3), sets: [][]int32{nil}}
 	var edges []Edge
 	for from := range maxProducers {
-		edges = append(edges, Edge{From: from + 1, To: 1, Kind: Data})
+		edges = append(edges, Edge{From: int32(from + 1), To: 1, Kind: Data})
 	}
 	w.inherit(1, -1, edges)
 	assert.Equal(t, []int32{1, 2, 3, 4, 5, 6, 7, 8}, w.set(1))
