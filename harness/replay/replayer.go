@@ -80,6 +80,8 @@ type Replayer struct {
 	workerIdle time.Duration
 	// beforeSend is a test hook that stands for a slow generator.
 	beforeSend func(node int)
+	// newAlarm makes the dispatcher's alarm: newAlarm, which tests wrap.
+	newAlarm func() alarm
 }
 
 // New prepares a replay. Every planned exchange must be in src.
@@ -98,7 +100,7 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 		drivers: map[rprpb.Protocol]protocol.Driver{},
 		conns:   newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
 		live:    make([]atomic.Pointer[string], len(p.Correlations)),
-		col:     newCollector(), workerIdle: workerIdle}
+		col:     newCollector(), workerIdle: workerIdle, newAlarm: newAlarm}
 	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
 		proto, ok := src.protocol(n.ID)
@@ -359,12 +361,14 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) (
 		now := time.Since(r.t0)
 		mu.Lock()
 		var direct []plan.Due
+		pushed := false
 		for _, x := range due {
 			if x.At <= now && !stopped && runCtx.Err() == nil {
 				sent[x.Node] = true
 				direct = append(direct, x)
 			} else {
 				heap.Push(&h, x)
+				pushed = true
 			}
 		}
 		mu.Unlock()
@@ -375,11 +379,15 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) (
 				fire(x)
 			}
 		}
-		// Always wake the dispatcher: a completion that releases nothing
-		// may still be the last one.
-		select {
-		case wake <- struct{}{}:
-		default:
+		// Wake the dispatcher when it has something new to wait for, or
+		// nothing left: a completion that only releases nothing (every
+		// one in recorded mode) would make it re-arm its alarm for the
+		// same time, a syscall per request.
+		if pushed || run.Remaining() == 0 {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
 		}
 		// The result goes to the writer after the successors are fired.
 		// The one handed back should not wait for the writer: when the
@@ -457,8 +465,11 @@ func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) (
 			go worker(d)
 		}
 	}
-	al := newAlarm()
+	al := r.newAlarm()
 	defer al.Stop()
+	// armed is the time the alarm is set for, -1 when it is not: waking
+	// for another reason, the dispatcher re-arms it only for a new time.
+	armed := time.Duration(-1)
 	// The dispatcher fires each request at its time until none is left or
 	// the run ends.
 dispatching:
@@ -479,9 +490,13 @@ dispatching:
 		next := h[0]
 		if wait := next.At - time.Since(r.t0); wait > 0 {
 			mu.Unlock()
-			al.Reset(wait)
+			if armed != next.At {
+				al.Reset(wait)
+				armed = next.At
+			}
 			select {
 			case <-al.C():
+				armed = -1
 			case <-wake:
 			case <-runCtx.Done():
 				break dispatching
