@@ -8,6 +8,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 	"github.com/reprise-dev/reprise/harness/results"
 	"github.com/reprise-dev/reprise/internal/cli"
+	"github.com/reprise-dev/reprise/internal/gcpace"
 	"github.com/reprise-dev/reprise/scenarios"
 )
 
@@ -44,11 +46,19 @@ type Options struct {
 
 	Admin string
 
+	// GCHeadroomMiB is the heap the GC may grow by between cycles (see
+	// internal/gcpace); 0 leaves Go's default pacing.
+	GCHeadroomMiB int
+
 	// now, resolver and openStack are replaced by tests.
 	now       func() time.Time
 	resolver  guard.Resolver
 	openStack stackOpener
 }
+
+// DefaultGCHeadroomMiB is --gc-headroom-mib's default: room for the
+// garbage of a few thousand requests in flight, small beside a large plan.
+const DefaultGCHeadroomMiB = 64
 
 // NewCmdReplay returns the replay command.
 func NewCmdReplay(ios *cli.IOStreams) *cobra.Command { return newCmdReplay(&Options{IO: ios}) }
@@ -132,6 +142,8 @@ Exit status: 0 valid run, 1 failed run, 2 bad input or refused target,
 	f.StringVar(&opts.ClientCert, "client-cert", "", "PEM client certificate for an https target (with --client-key)")
 	f.StringVar(&opts.ClientKey, "client-key", "", "PEM private key of --client-cert")
 	f.BoolVar(&opts.InsecureSkipVerify, "insecure-skip-verify", false, "do not verify the https target's certificate (loud; for throwaway staging only)")
+	f.IntVar(&opts.GCHeadroomMiB, "gc-headroom-mib", DefaultGCHeadroomMiB,
+		"MiB of garbage between GC cycles, instead of as much as the live heap (the plan): bounds peak memory; 0: Go's default, and so are GOGC or GOMEMLIMIT when set")
 	f.StringVar(&opts.Admin, "admin", "", "serve Prometheus /metrics for the running replay on this address, e.g. 127.0.0.1:9464")
 	return cmd
 }
@@ -144,6 +156,13 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
+	if opts.GCHeadroomMiB < 0 {
+		return cli.BadInput(fmt.Errorf("replay: --gc-headroom-mib %d: want 0 or more", opts.GCHeadroomMiB))
+	}
+	// The plan is large and never changes, while a request's garbage does
+	// not grow with it: the GC's headroom is fixed rather than the size of
+	// the live heap, which would double the peak (docs/replay.md, Memory).
+	defer gcpace.Start(uint64(opts.GCHeadroomMiB) << 20)()
 	mode, schedOpts, err := timing(sc)
 	if err != nil {
 		return cli.BadInput(err)
@@ -228,6 +247,11 @@ func run(ctx context.Context, opts *Options) error {
 		if err := waitUntil(ctx, sc.StartAt.Time, opts.now); err != nil {
 			return err
 		}
+	}
+	if opts.GCHeadroomMiB > 0 {
+		// Planning's garbage (the builder's state, grown slices) is
+		// free now: handed back before the run, the run's peak is its own.
+		debug.FreeOSMemory()
 	}
 	stop := startProgress(ctx, opts.IO, r)
 	sum, runErr := r.Run(ctx)

@@ -143,6 +143,7 @@ func TestBadInput(t *testing.T) {
 		"missing file":  {filepath.Join(t.TempDir(), "none.rpr"), "--dry-run"},
 		"ftp target":    {file, "--target", "ftp://127.0.0.1"},
 		"two arguments": {file, file, "--dry-run"},
+		"gc headroom":   {file, "--dry-run", "--gc-headroom-mib", "-1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, code := execute(t, args...)
