@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
+	"github.com/reprise-dev/reprise/internal/gcpace"
 )
 
 type options struct {
@@ -35,8 +37,10 @@ type options struct {
 	cpuProfile, heapProfile  string
 	tracePath                string
 	buildHeapProfile         string
+	runHeapProfile           string
 	speed                    float64
 	onePass                  bool
+	gcHeadroomMiB            int
 }
 
 func main() {
@@ -50,6 +54,8 @@ func main() {
 	flag.StringVar(&o.heapProfile, "heapprofile", "", "write a heap profile taken just before Run starts")
 	flag.BoolVar(&o.onePass, "onepass", false, "plan in one pass through the public Builder (as plan.BuildSeq does), not in reprise replay's two")
 	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "with -onepass: write a heap profile of the planner's state once every exchange is added (its peak)")
+	flag.IntVar(&o.gcHeadroomMiB, "gc-headroom-mib", 64, "GC headroom as reprise replay's --gc-headroom-mib (0: Go's default pacing)")
+	flag.StringVar(&o.runHeapProfile, "runheapprofile", "", "write a heap profile while Run runs, once half the requests are sent")
 	flag.StringVar(&o.tracePath, "trace", "", "write a runtime execution trace of replay.Run (go tool trace)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -88,6 +94,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.gcHeadroomMiB < 0 {
+		return errors.New("-gc-headroom-mib must be 0 or more")
+	}
+	defer gcpace.Start(uint64(o.gcHeadroomMiB) << 20)()
 	stopCPU, err := record(o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
 	if err != nil {
 		return err
@@ -169,7 +179,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.out != "" {
 		ropts = append(ropts, replay.OutDir(o.out))
 	}
-	sum, err := replay.Run(ctx, sched, src, target, ropts...)
+	r, err := replay.New(sched, src, target, ropts...)
+	if err != nil {
+		return err
+	}
+	if o.gcHeadroomMiB > 0 {
+		debug.FreeOSMemory() // as reprise replay does before the clock starts
+	}
+	if o.runHeapProfile != "" {
+		stopWatch := watchHalfway(ctx, r, o.runHeapProfile)
+		defer stopWatch()
+	}
+	sum, err := r.Run(ctx)
 	if err != nil {
 		return err
 	}
@@ -214,6 +235,33 @@ func build(ctx context.Context, rd *recording.Reader, heapProfile string) (*plan
 		}
 	}
 	return b.Plan(), added, ctx.Err()
+}
+
+// watchHalfway polls the replay's progress and writes a heap profile to
+// path once half of the planned requests are sent: the run state at its
+// steady size. The returned function stops the watch.
+func watchHalfway(ctx context.Context, r *replay.Replayer, path string) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if p := r.Progress(); p.Planned > 0 && p.Sent*2 >= p.Planned {
+				if err := writeHeap(path); err != nil {
+					fmt.Fprintln(os.Stderr, "replayprof:", err)
+				}
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func writeHeap(path string) error {
