@@ -29,6 +29,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
+	replaycmd "github.com/reprise-dev/reprise/internal/cmd/replay"
 	"github.com/reprise-dev/reprise/internal/gcpace"
 )
 
@@ -54,7 +55,7 @@ func main() {
 	flag.StringVar(&o.heapProfile, "heapprofile", "", "write a heap profile taken just before Run starts")
 	flag.BoolVar(&o.onePass, "onepass", false, "plan in one pass through the public Builder (as plan.BuildSeq does), not in reprise replay's two")
 	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "with -onepass: write a heap profile of the planner's state once every exchange is added (its peak)")
-	flag.IntVar(&o.gcHeadroomMiB, "gc-headroom-mib", 64, "GC headroom as reprise replay's --gc-headroom-mib (0: Go's default pacing)")
+	flag.IntVar(&o.gcHeadroomMiB, "gc-headroom-mib", replaycmd.DefaultGCHeadroomMiB, "GC headroom as reprise replay's --gc-headroom-mib (0: Go's default pacing)")
 	flag.StringVar(&o.runHeapProfile, "runheapprofile", "", "write a heap profile while Run runs, once half the requests are sent")
 	flag.StringVar(&o.tracePath, "trace", "", "write a runtime execution trace of replay.Run (go tool trace)")
 	flag.Parse()

@@ -58,7 +58,7 @@ type Options struct {
 
 // DefaultGCHeadroomMiB is --gc-headroom-mib's default: room for the
 // garbage of a few thousand requests in flight, small beside a large plan.
-const DefaultGCHeadroomMiB = 64
+const DefaultGCHeadroomMiB = 48
 
 // NewCmdReplay returns the replay command.
 func NewCmdReplay(ios *cli.IOStreams) *cobra.Command { return newCmdReplay(&Options{IO: ios}) }
