@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -35,11 +37,11 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitCode,
-			"gameapi":  cmdGameAPI,
-			"freeport": cmdFreePort,
-			"waithttp": cmdWaitHTTP,
-			"playgame": cmdPlayGame,
+			"exitcode":  cmdExitCode,
+			"gameapi":   cmdGameAPI,
+			"waitaddrs": cmdWaitAddrs,
+			"waithttp":  cmdWaitHTTP,
+			"playgame":  cmdPlayGame,
 			// The sharded-run proof (shardproof_test.go).
 			"stubapi":    cmdStubAPI,
 			"exitin":     cmdExitIn,
@@ -95,17 +97,34 @@ func cmdGameAPI(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("GAMEAPI", "http://"+ln.Addr().String())
 }
 
-// cmdFreePort sets the named variable to a free loopback address:
-// `freeport ADDR`.
-func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+// cmdWaitAddrs waits for a `reprise record --addr-file` file, for at most
+// ten seconds, and sets a variable per line, the key upper-cased:
+// `waitaddrs addrs` sets LISTEN (and ADMIN when the recorder serves one).
+// The recorder binds port 0 itself, so no port is picked and released
+// first, for another process to take in between.
+func cmdWaitAddrs(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
+		ts.Fatalf("usage: waitaddrs FILE")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	addr := ln.Addr().String()
-	ts.Check(ln.Close())
-	ts.Setenv(args[0], addr)
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				k, v, ok := strings.Cut(line, "=")
+				if !ok {
+					ts.Fatalf("%s: line %q is not key=value", args[0], line)
+				}
+				ts.Setenv(strings.ToUpper(k), v)
+			}
+			return
+		}
+		if !errors.Is(err, fs.ErrNotExist) || time.Now().After(deadline) {
+			ts.Fatalf("%s: %v", args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling an external process; nothing to wait on
+	}
 }
 
 // cmdWaitHTTP polls a URL until it answers, for at most ten seconds:

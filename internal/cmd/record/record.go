@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -26,6 +27,9 @@ type Options struct {
 	IO *cli.IOStreams
 
 	Listen, Upstream, Out, Admin string
+	// AddrFile receives the bound addresses once both listeners are up,
+	// so that a script can ask for port 0 and learn which port it got.
+	AddrFile string
 	TLSCert, TLSKey              string
 	UpstreamInsecure             bool
 	// BodyCap is a size ("1MiB", "64KiB", "4096"); 0 records sizes only.
@@ -90,6 +94,7 @@ interrupt the proxy stops accepting, lets in-flight requests finish (up to
 	f.StringVar(&opts.Upstream, "upstream", "", "URL to forward to (http:// or https://)")
 	f.StringVar(&opts.Out, "out", "", "recording file to create")
 	f.StringVar(&opts.Admin, "admin", "", "address for /metrics and /healthz (off when empty)")
+	f.StringVar(&opts.AddrFile, "addr-file", "", "once listening, write the bound addresses here (listen=HOST:PORT, admin=HOST:PORT lines), for --listen or --admin on port 0")
 	f.StringVar(&opts.TLSCert, "tls-cert", "", "certificate file: serve TLS (HTTP/2 and HTTP/1.1)")
 	f.StringVar(&opts.TLSKey, "tls-key", "", "private key file for --tls-cert")
 	f.BoolVar(&opts.UpstreamInsecure, "upstream-insecure", false, "do not verify the upstream's TLS certificate")
@@ -134,6 +139,15 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return wrap(err)
 	}
+	// The file is in place before the first line below: a caller that
+	// waits for either finds both.
+	if opts.AddrFile != "" {
+		if err := writeAddrFile(opts.AddrFile, rec); err != nil {
+			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace+30*time.Second)
+			defer cancel()
+			return errors.Join(fmt.Errorf("record: --addr-file: %w", err), rec.Shutdown(stopCtx))
+		}
+	}
 	w := opts.IO.ErrOut
 	fmt.Fprintf(w, "reprise record: listening on %s, forwarding to %s, recording to %s\n", rec.URL(), cfg.Upstream, cfg.Out)
 	if a := rec.AdminAddr(); a != nil {
@@ -157,6 +171,29 @@ func run(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("record: %w", stopErr)
 	}
 	return nil
+}
+
+// writeAddrFile writes the bound addresses whole or not at all (a temporary
+// file renamed into place), so that a reader polling for the file never
+// sees half of it.
+func writeAddrFile(path string, rec *proxy.Recorder) error {
+	body := "listen=" + rec.Addr().String() + "\n"
+	if a := rec.AdminAddr(); a != nil {
+		body += "admin=" + a.String() + "\n"
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".addr-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.WriteString(body); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 func wrap(err error) error {

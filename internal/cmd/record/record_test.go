@@ -89,6 +89,7 @@ func TestRecordRunsUntilCancelledAndSummarises(t *testing.T) {
 	}))
 	defer up.Close()
 	out := filepath.Join(t.TempDir(), "run.rpr")
+	addrFile := filepath.Join(t.TempDir(), "addrs")
 	ios, _, stdout, _ := cli.Test()
 	errOut := newSyncBuffer()
 	ios.ErrOut = errOut
@@ -97,13 +98,18 @@ func TestRecordRunsUntilCancelledAndSummarises(t *testing.T) {
 	defer cancel()
 	cmd := NewCmdRecord(ios)
 	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--upstream", up.URL, "--out", out,
-		"--admin", "127.0.0.1:0", "--body-cap", "4KiB", "--label", "build=42", "--flush-interval", "10ms"})
+		"--admin", "127.0.0.1:0", "--body-cap", "4KiB", "--label", "build=42", "--flush-interval", "10ms",
+		"--addr-file", addrFile})
 	cmd.SetOut(io.Discard)
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 
 	base := errOut.waitFor(t, listening)[1]
 	metricsURL := errOut.waitFor(t, regexp.MustCompile(`metrics on (http://\S+)`))[1]
+	addrs, err := os.ReadFile(addrFile)
+	require.NoError(t, err, "--addr-file is written before the addresses are printed")
+	assert.Equal(t, "listen="+strings.TrimPrefix(base, "http://")+"\nadmin="+
+		strings.TrimSuffix(strings.TrimPrefix(metricsURL, "http://"), "/metrics")+"\n", string(addrs))
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
