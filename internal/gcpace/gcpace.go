@@ -95,6 +95,10 @@ func Start(headroom uint64, opts ...Option) (stop func()) {
 	return p.stop
 }
 
+// Pacing reports whether a pacer is active: Start did something, and its
+// stop has not been called.
+func Pacing() bool { return active.Load() }
+
 // start is Start returning the pacer itself (nil when it does nothing), so
 // tests can drive the cleanup chain by hand.
 func start(headroom uint64, opts []Option) *pacer {

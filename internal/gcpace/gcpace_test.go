@@ -222,10 +222,16 @@ func TestStartEmptyEnvIsUnset(t *testing.T) {
 func TestStartWhileActive(t *testing.T) {
 	runtime.GC()
 	setGCPercent(t, 150)
+	if Pacing() {
+		t.Fatal("Pacing before any Start")
+	}
 	stop1 := Start(1, noEnv(), MinPercent(20))
 	t.Cleanup(stop1)
 	if now := gcPercent(t); now != 20 {
 		t.Fatalf("GC percent = %d, want 20 from the first pacer", now)
+	}
+	if !Pacing() {
+		t.Fatal("not Pacing after Start")
 	}
 
 	stop2 := Start(1, noEnv(), MinPercent(30))
@@ -240,6 +246,9 @@ func TestStartWhileActive(t *testing.T) {
 	stop1()
 	if now := gcPercent(t); now != 150 {
 		t.Fatalf("GC percent = %d after stop, want 150", now)
+	}
+	if Pacing() {
+		t.Fatal("Pacing after stop")
 	}
 	stop3 := Start(1, noEnv(), MinPercent(30))
 	t.Cleanup(stop3)

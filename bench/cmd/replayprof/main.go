@@ -95,8 +95,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.gcHeadroomMiB < 0 {
-		return errors.New("-gc-headroom-mib must be 0 or more")
+	if o.gcHeadroomMiB < 0 || o.gcHeadroomMiB > 1<<20 {
+		return errors.New("-gc-headroom-mib must be 0 to 1048576")
 	}
 	defer gcpace.Start(uint64(o.gcHeadroomMiB) << 20)()
 	stopCPU, err := record(o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
@@ -184,7 +184,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.gcHeadroomMiB > 0 {
+	if gcpace.Pacing() {
 		debug.FreeOSMemory() // as reprise replay does before the clock starts
 	}
 	if o.runHeapProfile != "" {

@@ -60,6 +60,9 @@ type Options struct {
 // garbage of a few thousand requests in flight, small beside a large plan.
 const DefaultGCHeadroomMiB = 48
 
+// maxGCHeadroomMiB (1 TiB) keeps the headroom in bytes far from wrapping.
+const maxGCHeadroomMiB = 1 << 20
+
 // NewCmdReplay returns the replay command.
 func NewCmdReplay(ios *cli.IOStreams) *cobra.Command { return newCmdReplay(&Options{IO: ios}) }
 
@@ -156,8 +159,8 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	if opts.GCHeadroomMiB < 0 {
-		return cli.BadInput(fmt.Errorf("replay: --gc-headroom-mib %d: want 0 or more", opts.GCHeadroomMiB))
+	if opts.GCHeadroomMiB < 0 || opts.GCHeadroomMiB > maxGCHeadroomMiB {
+		return cli.BadInput(fmt.Errorf("replay: --gc-headroom-mib %d: want 0 to %d", opts.GCHeadroomMiB, maxGCHeadroomMiB))
 	}
 	// The plan is large and never changes, while a request's garbage does
 	// not grow with it: the GC's headroom is fixed rather than the size of
@@ -238,6 +241,12 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err) // already says "replay: "
 	}
+	if gcpace.Pacing() {
+		// Planning's garbage (the builder's state, grown slices) is
+		// free now: handed back before the run, the run's peak is its
+		// own. Before --start-at's wait, so that shards start together.
+		debug.FreeOSMemory()
+	}
 	stopAdmin, err := opts.serveAdmin(ctx, r)
 	if err != nil {
 		return err
@@ -247,11 +256,6 @@ func run(ctx context.Context, opts *Options) error {
 		if err := waitUntil(ctx, sc.StartAt.Time, opts.now); err != nil {
 			return err
 		}
-	}
-	if opts.GCHeadroomMiB > 0 {
-		// Planning's garbage (the builder's state, grown slices) is
-		// free now: handed back before the run, the run's peak is its own.
-		debug.FreeOSMemory()
 	}
 	stop := startProgress(ctx, opts.IO, r)
 	sum, runErr := r.Run(ctx)

@@ -144,6 +144,7 @@ func TestBadInput(t *testing.T) {
 		"ftp target":    {file, "--target", "ftp://127.0.0.1"},
 		"two arguments": {file, file, "--dry-run"},
 		"gc headroom":   {file, "--dry-run", "--gc-headroom-mib", "-1"},
+		"huge headroom": {file, "--dry-run", "--gc-headroom-mib", "17592186044416"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, code := execute(t, args...)
