@@ -274,3 +274,26 @@ func TestLyingBlockHeaderCostsLittle(t *testing.T) {
 	require.ErrorIs(t, err, recording.ErrTruncated)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated %d bytes", after.TotalAlloc-before.TotalAlloc)
 }
+
+// TestNewFileWriterOwnsTheFile: the Writer closes the file it was given,
+// on Close and when it cannot be made.
+func TestNewFileWriterOwnsTheFile(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "bad.rpr"))
+	require.NoError(t, err)
+	_, err = recording.NewFileWriter(f, &rprpb.FileHeader{FormatVersion: recording.FormatVersion}, recording.Compression(recording.Codec(99)))
+	require.Error(t, err)
+	_, err = f.Write([]byte("x"))
+	assert.ErrorIs(t, err, os.ErrClosed, "a writer that could not be made closed its file")
+
+	f, err = os.Create(filepath.Join(dir, "good.rpr"))
+	require.NoError(t, err)
+	w, err := recording.NewFileWriter(f, &rprpb.FileHeader{FormatVersion: recording.FormatVersion})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	_, err = f.Write([]byte("x"))
+	assert.ErrorIs(t, err, os.ErrClosed, "Close closed the file")
+	rd, err := recording.Open(filepath.Join(dir, "good.rpr"))
+	require.NoError(t, err)
+	require.NoError(t, rd.Close())
+}

@@ -107,6 +107,16 @@ func Create(path string, hdr *rprpb.FileHeader, opts ...WriterOption) (*Writer, 
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
+	return NewFileWriter(f, hdr, opts...)
+}
+
+// NewFileWriter is NewWriter on a file opened by the caller, which the
+// Writer then owns as Create's does: Close syncs and closes it, and it is
+// closed when NewFileWriter fails. Opening the file and making the writer
+// can so happen at different times (a replay opens its results file
+// before its clock starts and makes the writer, with the clock's anchor in
+// its header, after).
+func NewFileWriter(f *os.File, hdr *rprpb.FileHeader, opts ...WriterOption) (*Writer, error) {
 	w, err := NewWriter(f, hdr, opts...)
 	if err != nil {
 		f.Close()

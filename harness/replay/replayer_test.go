@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -371,4 +372,38 @@ func TestDispatcherArmsOncePerTime(t *testing.T) {
 	// One arming per planned time at most; a ring that was already on its
 	// way may cost one more now and then.
 	assert.LessOrEqual(t, al.resets.Load(), int64(n+n/4), "alarm armed %d times for %d requests", al.resets.Load(), n)
+}
+
+// TestFirstRequestDoesNotWaitForTheResultsWriter: the results writer (its
+// compressor, the header with the clock's anchor) is made after the clock
+// starts, off the dispatch path: the first request goes out while it is
+// being made, and its result still reaches results.rpr.
+func TestFirstRequestDoesNotWaitForTheResultsWriter(t *testing.T) {
+	arrived := make(chan struct{})
+	var once sync.Once
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(arrived) })
+		ok(w, r)
+	})
+	s, src := fixture(t, plan.Recorded, ex{id: 1, session: "a", path: "/first", startMs: 0, endMs: 1})
+	dir := t.TempDir()
+	r, err := New(s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	made := r.newResults
+	var sentFirst bool
+	r.newResults = func(f *os.File, h *rprpb.FileHeader) (*recording.Writer, error) {
+		select {
+		case <-arrived:
+			sentFirst = true
+		case <-time.After(10 * time.Second): // the old order: the request waits for this writer
+		}
+		return made(f, h)
+	}
+	sum, err := r.Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, sentFirst, "the first request waited for the results writer")
+	assert.Equal(t, 1, sum.Requests.Sent)
+	res := resultsByID(t, dir)
+	require.Contains(t, res, uint64(1))
+	assert.Positive(t, res[1].GetSentNs())
 }
