@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/reprise-dev/reprise/harness/recording"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 	"github.com/reprise-dev/reprise/internal/testproto/echo"
@@ -43,17 +45,27 @@ func (s *echoServer) arrived(kind string) {
 	s.arrivals[kind] = append(s.arrivals[kind], time.Now())
 }
 
-// offsets returns when each message of a stream arrived, from the start of
-// its handler (the call's headers), by the server's clock.
-func (s *echoServer) offsets(kind string) []time.Duration {
+// offsets returns when each message of a stream arrived, from start (the
+// replayer's send of the call), by the one clock of this machine.
+func (s *echoServer) offsets(kind string, start time.Time) []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []time.Duration
 	a := s.arrivals[kind]
-	for i := 1; i < len(a); i++ {
-		out = append(out, a[i].Sub(a[0]))
+	for i := 1; i < len(a); i++ { // a[0] is the handler's start
+		out = append(out, a[i].Sub(start))
 	}
 	return out
+}
+
+// sentAt is when the replay sent an exchange, on the wall clock: its
+// results' anchor (the run's clock start) plus the result's send offset.
+func sentAt(t *testing.T, dir string, res *rprpb.Result) time.Time {
+	t.Helper()
+	rd, err := recording.Open(filepath.Join(dir, ResultsFile))
+	require.NoError(t, err)
+	defer rd.Close()
+	return time.Unix(0, rd.Header().GetClock().GetAnchorUnixNano()+res.GetSentNs())
 }
 
 func (s *echoServer) seenTexts() []string {
@@ -174,16 +186,17 @@ func schedule(t *testing.T, mode plan.Mode, speed float64, exs ...*rprpb.Exchang
 func req(text string) *echo.EchoRequest { return &echo.EchoRequest{Text: text} }
 
 // assertTiming checks that the server saw each client message at its
-// recorded offset from the call's start ÷ speed. The server's reference is
-// its handler's start, which a loaded machine under -race delays by up to
-// ~50 ms after the client's call start, so "not early" allows 60 ms; "not
-// late" is a loose bound for such a machine. Sending the messages
-// back-to-back (the failure this catches) puts them all near 0.
+// recorded offset from the call's start ÷ speed, measured from the
+// replayer's send of the call: a message cannot arrive before it is sent,
+// so "not early" holds however loaded the machine (1 ms covers the wall
+// and monotonic clocks' rounding), while "not late" is a loose bound for
+// such a machine. Sending the messages back-to-back (the failure this
+// catches) puts them all near 0.
 func assertTiming(t *testing.T, got, want []time.Duration, what string) {
 	t.Helper()
 	require.Len(t, got, len(want), what)
 	for i := range want {
-		assert.GreaterOrEqual(t, got[i], want[i]-60*time.Millisecond, "%s message %d: at %s, want %s", what, i, got[i], want[i])
+		assert.GreaterOrEqual(t, got[i], want[i]-time.Millisecond, "%s message %d: at %s, want %s", what, i, got[i], want[i])
 		assert.Less(t, got[i], want[i]+200*time.Millisecond, "%s message %d: at %s, want %s", what, i, got[i], want[i])
 	}
 	// Not bunched: at least half the spread between the first and last.
@@ -238,8 +251,8 @@ func TestGRPCCallKindsReplayedWithMessageTiming(t *testing.T) {
 		}
 		return out
 	}
-	assertTiming(t, es.offsets("client"), ms(0, 200, 400), "client stream")
-	assertTiming(t, es.offsets("bidi"), ms(0, 200, 400), "bidi")
+	assertTiming(t, es.offsets("client", sentAt(t, dir, res[2])), ms(0, 200, 400), "client stream")
+	assertTiming(t, es.offsets("bidi", sentAt(t, dir, res[4])), ms(0, 200, 400), "bidi")
 	// The client stream's call lasted as long as its messages took.
 	assert.GreaterOrEqual(t, time.Duration(res[2].GetDoneNs()-res[2].GetSentNs()), 390*time.Millisecond)
 }
@@ -407,7 +420,7 @@ func TestGRPCStreamOutlastsTheTimeout(t *testing.T) {
 	r := resultsByID(t, dir)[1]
 	assert.Empty(t, r.GetError())
 	assert.Equal(t, int32(0), r.GetGrpcStatus())
-	assert.Len(t, es.offsets("client"), 2, "both messages reached the server")
+	assert.Len(t, es.offsets("client", time.Time{}), 2, "both messages reached the server")
 }
 
 // TestGRPCUndecodableCompressedMessageNotSent: a request message whose
