@@ -196,6 +196,8 @@ mem_rc=0
 timeout -s INT -k 30 "$MEM_TIMEOUT" "$TIME" -v -o "$MEM_DIR.time" \
 	bin/reprise replay "$TMP/mem.rpr" --target "$TARGET" --out "$MEM_DIR" --timing asap >"$MEM_DIR.log" 2>&1 || mem_rc=$?
 MEM_RSS=$(awk -v k="$(rss_kb "$MEM_DIR.time" 2>/dev/null)" 'BEGIN {if (k == "") print "nan"; else print k/1024}')
+# What the run cost besides memory (the GC's pacing trades one for the other).
+MEM_CPU=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2; n++} END {if (n == 2) print s; else print "nan"}' "$MEM_DIR.time" 2>/dev/null || echo nan)
 MEM_STATE=complete
 if [[ $mem_rc == 124 || $mem_rc == 130 ]]; then
 	if [[ -s $MEM_DIR/summary.json ]]; then
@@ -241,7 +243,7 @@ printf '\nMedians over %d rounds\n' "$ROUNDS"
 } | column -t -s $'\t'
 printf '  reprise wall time per max-rate run, planning included: %s s (median); its own summary.json lag p99 at %d/s: %s ms\n' \
 	"$(fmt "$(med_of reprise_max wall_s)" %.1f)" "$LAG_RATE" "$(fmt "$(med_of reprise_lag summary_lag_p99)" %.3f)"
-printf '  peak RSS replaying %d exchanges: %s MB (%s)\n' "$MEM_N" "$(fmt "$MEM_RSS" %.1f)" "$MEM_STATE"
+printf '  peak RSS replaying %d exchanges: %s MB (%s), CPU %s s (user + system)\n' "$MEM_N" "$(fmt "$MEM_RSS" %.1f)" "$MEM_STATE" "$(fmt "$MEM_CPU" %.1f)"
 
 verdict() { # value op target
 	awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {if (v == "nan" || v == "") {print "NOT MEASURED"; exit} ok = (op==">=") ? (v+0 >= t+0) : (v+0 <= t+0); print ok ? "MET" : "NOT MET"}'
