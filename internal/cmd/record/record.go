@@ -29,9 +29,9 @@ type Options struct {
 	Listen, Upstream, Out, Admin string
 	// AddrFile receives the bound addresses once both listeners are up,
 	// so that a script can ask for port 0 and learn which port it got.
-	AddrFile string
-	TLSCert, TLSKey              string
-	UpstreamInsecure             bool
+	AddrFile         string
+	TLSCert, TLSKey  string
+	UpstreamInsecure bool
 	// BodyCap is a size ("1MiB", "64KiB", "4096"); 0 records sizes only.
 	BodyCap                                  string
 	SessionChain                             string
