@@ -99,6 +99,16 @@ func Start(headroom uint64, opts ...Option) (stop func()) {
 // stop has not been called.
 func Pacing() bool { return active.Load() }
 
+// HandBack returns the memory the heap has freed to the OS when a pacer
+// runs: called once a large working set is built, it leaves the peak to
+// what follows. It does nothing otherwise, so a user's own GOGC or
+// GOMEMLIMIT is left alone.
+func HandBack() {
+	if Pacing() {
+		debug.FreeOSMemory()
+	}
+}
+
 // start is Start returning the pacer itself (nil when it does nothing), so
 // tests can drive the cleanup chain by hand.
 func start(headroom uint64, opts []Option) *pacer {

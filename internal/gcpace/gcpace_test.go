@@ -117,11 +117,7 @@ func TestStartPacesAfterGC(t *testing.T) {
 	// these cycles.
 	waitGC(t)
 	waitGC(t)
-	select {
-	case p := <-adjusts:
-		t.Fatalf("OnAdjust(%d) after stop", p)
-	default:
-	}
+	noAdjustment(t, adjusts, "after stop")
 	if now := gcPercent(t); now != 150 {
 		t.Fatalf("GC percent = %d after GCs following stop, want 150", now)
 	}
@@ -150,11 +146,7 @@ func TestStoppedPacerIgnoresQueuedCleanup(t *testing.T) {
 
 	p.afterGC() // as if the runtime had queued the link before stop
 
-	select {
-	case got := <-adjusts:
-		t.Fatalf("OnAdjust(%d) from a stopped pacer", got)
-	default:
-	}
+	noAdjustment(t, adjusts, "from a stopped pacer")
 	if now := gcPercent(t); now != 150 {
 		t.Fatalf("GC percent = %d, want 150", now)
 	}
@@ -193,11 +185,7 @@ func TestStartNoop(t *testing.T) {
 				t.Errorf("GC percent after Start = %d, want %d untouched", now, tt.percent)
 			}
 			stop()
-			select {
-			case got := <-adjusts:
-				t.Errorf("OnAdjust(%d), want no adjustment", got)
-			default:
-			}
+			noAdjustment(t, adjusts, "from a pacer that should do nothing")
 			if now := gcPercent(t); now != tt.percent {
 				t.Errorf("GC percent after stop = %d, want %d", now, tt.percent)
 			}
@@ -262,6 +250,17 @@ func noEnv() Option {
 }
 
 // recordTo never blocks: OnAdjust runs under the pacer's lock.
+// noAdjustment fails the test if the pacer reported an adjustment on
+// adjusts.
+func noAdjustment(t *testing.T, adjusts <-chan int, what string) {
+	t.Helper()
+	select {
+	case got := <-adjusts:
+		t.Fatalf("OnAdjust(%d) %s", got, what)
+	default:
+	}
+}
+
 func recordTo(ch chan<- int) func(int) {
 	return func(p int) {
 		select {

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"time"
@@ -184,9 +183,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if gcpace.Pacing() {
-		debug.FreeOSMemory() // as reprise replay does before the clock starts
-	}
+	gcpace.HandBack() // as reprise replay does before the clock starts
 	if o.runHeapProfile != "" {
 		stopWatch := watchHalfway(ctx, r, o.runHeapProfile)
 		defer stopWatch()

@@ -8,7 +8,6 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -241,12 +240,10 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err) // already says "replay: "
 	}
-	if gcpace.Pacing() {
-		// Planning's garbage (the builder's state, grown slices) is
-		// free now: handed back before the run, the run's peak is its
-		// own. Before --start-at's wait, so that shards start together.
-		debug.FreeOSMemory()
-	}
+	// Planning's garbage (the builder's state, grown slices) is free
+	// now: handed back before the run, the run's peak is its own. Before
+	// --start-at's wait, so that shards start together.
+	gcpace.HandBack()
 	stopAdmin, err := opts.serveAdmin(ctx, r)
 	if err != nil {
 		return err
