@@ -85,6 +85,9 @@ type Replayer struct {
 	// newResults makes results.rpr's writer on its open file:
 	// recording.NewFileWriter, which tests slow down.
 	newResults func(*os.File, *rprpb.FileHeader) (*recording.Writer, error)
+	// newRun starts the schedule's run: Schedule.NewRun, which tests
+	// watch.
+	newRun func() (*plan.Run, []plan.Due)
 }
 
 // New prepares a replay. Every planned exchange must be in src.
@@ -104,7 +107,8 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 		conns:   newConns(protocol.Target{URL: target, TLS: cfg.tls, MaxBody: maxBody}),
 		live:    make([]atomic.Pointer[string], len(p.Correlations)),
 		col:     newCollector(), workerIdle: workerIdle, newAlarm: newAlarm,
-		newResults: func(f *os.File, h *rprpb.FileHeader) (*recording.Writer, error) { return recording.NewFileWriter(f, h) }}
+		newResults: func(f *os.File, h *rprpb.FileHeader) (*recording.Writer, error) { return recording.NewFileWriter(f, h) },
+		newRun:     s.NewRun}
 	codecs := protocol.NewResolver()
 	for i, n := range p.Nodes {
 		proto, ok := src.protocol(n.ID)
@@ -204,6 +208,10 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	// The run's state is made before the clock too: at a million nodes,
+	// sorting the requests due at once (every one in recorded mode) takes
+	// tens of milliseconds that the first requests would wait.
+	st := r.newDispatchState()
 	// The clock starts after the preparation, so that writing plan.json
 	// does not count as generator lag.
 	r.mu.Lock()
@@ -234,7 +242,7 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 		}
 	}()
 
-	sent, runErr := r.dispatch(ctx, results)
+	sent, runErr := r.dispatch(ctx, st, results)
 	for i, n := range r.plan.Nodes {
 		if !sent[i] {
 			results <- &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session,
@@ -337,27 +345,42 @@ func (h *dueHeap) Pop() any {
 	return x
 }
 
+// dispatchState is what dispatch starts from, made before the clock
+// starts: the run's bookkeeping, the requests due without waiting, in a
+// heap, and which nodes were sent.
+type dispatchState struct {
+	run  *plan.Run
+	due  dueHeap
+	sent []bool
+}
+
+func (r *Replayer) newDispatchState() *dispatchState {
+	run, first := r.newRun()
+	st := &dispatchState{run: run, due: dueHeap(first), sent: make([]bool, len(r.plan.Nodes))}
+	heap.Init(&st.due)
+	return st
+}
+
 // dispatch fires every request at its intended time and returns which
 // nodes were sent (or answered as unsupported or unbuilt) when the run
 // ended, and the failure that ended it early, if one did. A completion that
 // makes a successor due right away fires it itself, which saves the
 // dispatcher's wake-up from the generator lag of causal chains.
-func (r *Replayer) dispatch(ctx context.Context, results chan<- *rprpb.Result) ([]bool, error) {
-	run, first := r.sched.NewRun()
+func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan<- *rprpb.Result) ([]bool, error) {
+	run := st.run
 	// runCtx ends with the run: the caller's cancel, a failure, or the
 	// last request done.
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		mu      sync.Mutex // guards h, sent, stopped and failure
-		h       = dueHeap(first)
-		sent    = make([]bool, len(r.plan.Nodes))
+		h       = st.due
+		sent    = st.sent
 		stopped bool
 		failure error
 		wg      sync.WaitGroup
 		wake    = make(chan struct{}, 1)
 	)
-	heap.Init(&h)
 	// fail ends the run early: the first failure is the one reported.
 	fail := func(err error) {
 		mu.Lock()

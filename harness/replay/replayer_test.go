@@ -407,3 +407,28 @@ func TestFirstRequestDoesNotWaitForTheResultsWriter(t *testing.T) {
 	require.Contains(t, res, uint64(1))
 	assert.Positive(t, res[1].GetSentNs())
 }
+
+// TestClockStartsAfterTheRunIsSetUp: the run's state (the requests due at
+// once, sorted, in a heap: at a million nodes in recorded mode, tens of
+// milliseconds) is made before the clock starts, so that making it does
+// not show as every early request's generator lag.
+func TestClockStartsAfterTheRunIsSetUp(t *testing.T) {
+	target, _ := server(t, ok)
+	s, src := fixture(t, plan.Recorded,
+		ex{id: 1, session: "a", path: "/a", startMs: 0, endMs: 1},
+		ex{id: 2, session: "b", path: "/b", startMs: 1, endMs: 2})
+	r, err := New(s, src, target)
+	require.NoError(t, err)
+	made := r.newRun
+	var setUp time.Time
+	r.newRun = func() (*plan.Run, []plan.Due) {
+		run, due := made()
+		setUp = time.Now()
+		return run, due
+	}
+	sum, err := r.Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Requests.Sent)
+	require.False(t, setUp.IsZero(), "the run was not set up through newRun")
+	assert.False(t, r.t0.Before(setUp), "the clock started %v before the run's state was made", setUp.Sub(r.t0))
+}
