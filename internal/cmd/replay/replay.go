@@ -21,6 +21,7 @@ import (
 	"github.com/reprise-dev/reprise/harness/results"
 	"github.com/reprise-dev/reprise/internal/cli"
 	"github.com/reprise-dev/reprise/internal/gcpace"
+	"github.com/reprise-dev/reprise/internal/procs"
 	"github.com/reprise-dev/reprise/scenarios"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// GCHeadroomMiB is the heap the GC may grow by between cycles (see
 	// internal/gcpace); 0 leaves Go's default pacing.
 	GCHeadroomMiB int
+	// ProcsPerCPU is how many Go processors (GOMAXPROCS) run per CPU (see
+	// internal/procs); 0 or 1 leaves Go's default.
+	ProcsPerCPU int
 
 	// now, resolver and openStack are replaced by tests.
 	now       func() time.Time
@@ -58,6 +62,10 @@ type Options struct {
 // DefaultGCHeadroomMiB is --gc-headroom-mib's default: room for the
 // garbage of a few thousand requests in flight, small beside a large plan.
 const DefaultGCHeadroomMiB = 48
+
+// DefaultProcsPerCPU is --procs-per-cpu's default: two Ps per CPU cut the
+// generator lag's tail (docs/replay.md, Timing accuracy); more only contend.
+const DefaultProcsPerCPU = 2
 
 // maxGCHeadroomMiB (1 TiB) keeps the headroom in bytes far from wrapping.
 const maxGCHeadroomMiB = 1 << 20
@@ -146,6 +154,8 @@ Exit status: 0 valid run, 1 failed run, 2 bad input or refused target,
 	f.BoolVar(&opts.InsecureSkipVerify, "insecure-skip-verify", false, "do not verify the https target's certificate (loud; for throwaway staging only)")
 	f.IntVar(&opts.GCHeadroomMiB, "gc-headroom-mib", DefaultGCHeadroomMiB,
 		"MiB of garbage between GC cycles, instead of as much as the live heap (the plan): bounds peak memory; 0: Go's default, and so are GOGC or GOMEMLIMIT when set")
+	f.IntVar(&opts.ProcsPerCPU, "procs-per-cpu", DefaultProcsPerCPU,
+		fmt.Sprintf("Go processors (GOMAXPROCS) per CPU, so that a due request need not queue behind response handling: up to %d; 0 or 1: Go's default, and so is GOMAXPROCS when set", procs.MaxPerCPU))
 	f.StringVar(&opts.Admin, "admin", "", "serve Prometheus /metrics for the running replay on this address, e.g. 127.0.0.1:9464")
 	return cmd
 }
@@ -161,6 +171,10 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.GCHeadroomMiB < 0 || opts.GCHeadroomMiB > maxGCHeadroomMiB {
 		return cli.BadInput(fmt.Errorf("replay: --gc-headroom-mib %d: want 0 to %d", opts.GCHeadroomMiB, maxGCHeadroomMiB))
 	}
+	if opts.ProcsPerCPU < 0 || opts.ProcsPerCPU > procs.MaxPerCPU {
+		return cli.BadInput(fmt.Errorf("replay: --procs-per-cpu %d: want 0 to %d", opts.ProcsPerCPU, procs.MaxPerCPU))
+	}
+	defer procs.Scale(opts.ProcsPerCPU)()
 	// The plan is large and never changes, while a request's garbage does
 	// not grow with it: the GC's headroom is fixed rather than the size of
 	// the live heap, which would double the peak (docs/replay.md, Memory).

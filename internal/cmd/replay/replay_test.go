@@ -132,19 +132,21 @@ func TestRefusesNonLoopbackTarget(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	file := sampleRecording(t)
 	for name, args := range map[string][]string{
-		"no target":     {file},
-		"bad timing":    {file, "--dry-run", "--timing", "sometimes"},
-		"bad speed":     {file, "--dry-run", "--speed", "0"},
-		"rate no rate":  {file, "--dry-run", "--timing", "rate"},
-		"rate wrong":    {file, "--dry-run", "--timing", "causal", "--rate", "3"},
-		"bad shard":     {file, "--dry-run", "--shard", "4/4"},
-		"bad window":    {file, "--dry-run", "--window", "5s"},
-		"bad start-at":  {file, "--target", "http://127.0.0.1:1", "--start-at", "tomorrow"},
-		"missing file":  {filepath.Join(t.TempDir(), "none.rpr"), "--dry-run"},
-		"ftp target":    {file, "--target", "ftp://127.0.0.1"},
-		"two arguments": {file, file, "--dry-run"},
-		"gc headroom":   {file, "--dry-run", "--gc-headroom-mib", "-1"},
-		"huge headroom": {file, "--dry-run", "--gc-headroom-mib", "17592186044416"},
+		"no target":      {file},
+		"bad timing":     {file, "--dry-run", "--timing", "sometimes"},
+		"bad speed":      {file, "--dry-run", "--speed", "0"},
+		"rate no rate":   {file, "--dry-run", "--timing", "rate"},
+		"rate wrong":     {file, "--dry-run", "--timing", "causal", "--rate", "3"},
+		"bad shard":      {file, "--dry-run", "--shard", "4/4"},
+		"bad window":     {file, "--dry-run", "--window", "5s"},
+		"bad start-at":   {file, "--target", "http://127.0.0.1:1", "--start-at", "tomorrow"},
+		"missing file":   {filepath.Join(t.TempDir(), "none.rpr"), "--dry-run"},
+		"ftp target":     {file, "--target", "ftp://127.0.0.1"},
+		"two arguments":  {file, file, "--dry-run"},
+		"gc headroom":    {file, "--dry-run", "--gc-headroom-mib", "-1"},
+		"huge headroom":  {file, "--dry-run", "--gc-headroom-mib", "17592186044416"},
+		"no procs":       {file, "--dry-run", "--procs-per-cpu", "-1"},
+		"too many procs": {file, "--dry-run", "--procs-per-cpu", "17"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, code := execute(t, args...)
