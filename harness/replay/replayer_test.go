@@ -106,6 +106,41 @@ func TestSlowGeneratorCountedLate(t *testing.T) {
 	assert.Greater(t, sum.Lag.Max, 100.0)
 }
 
+// TestSlowSendDoesNotHoldUpDispatching: the worker that woke for a request
+// sends it itself, so it must hand the dispatcher's role on before it does:
+// a request held up on its way out (here until the next one arrives) does
+// not hold up the next one.
+func TestSlowSendDoesNotHoldUpDispatching(t *testing.T) {
+	second := make(chan struct{})
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/b" {
+			close(second)
+		}
+		ok(w, r)
+	})
+	s, src := fixture(t, plan.Recorded,
+		ex{id: 1, session: "a", path: "/a", startMs: 0, endMs: 1},
+		ex{id: 2, session: "b", path: "/b", startMs: 1, endMs: 2},
+	)
+	r, err := New(s, src, target)
+	require.NoError(t, err)
+	var overtaken bool
+	r.beforeSend = func(node int) {
+		if node != 0 {
+			return
+		}
+		select {
+		case <-second:
+			overtaken = true
+		case <-time.After(10 * time.Second): // dispatching waited for this send
+		}
+	}
+	sum, err := r.Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, overtaken, "the second request waited for the first's send")
+	assert.Equal(t, 2, sum.Requests.Sent)
+}
+
 func TestCancelDropsUnsent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
