@@ -17,11 +17,11 @@ import (
 // is not the request's but the run's: the exchange store failed (ErrStore),
 // and every later read would fail alike.
 func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
-	n := r.plan.Nodes[d.Node]
-	res := &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session, Method: n.Method,
-		Route: n.Route, IntendedNs: int64(d.At), GrpcStatus: -1}
+	n, pc := r.plan.Nodes[d.Node], r.plan.Call(d.Node)
+	res := &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(pc.Clone, 0)), Session: pc.Session, Method: pc.Method,
+		Route: pc.Route, IntendedNs: int64(d.At), GrpcStatus: -1}
 	proto, _ := r.src.protocol(n.ID)
-	key := connKey{n.Session, n.Connection, proto}
+	key := connKey{pc.Session, n.Connection, proto}
 	defer r.conns.release(key)
 	ex, recSum, err := r.src.recorded(n.ID)
 	if err != nil {
@@ -69,7 +69,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 		}
 	}
 	if r.cfg.creds != nil {
-		notes = append(notes, o.credentials(ctx, r.cfg.creds, n.Session)...)
+		notes = append(notes, o.credentials(ctx, r.cfg.creds, pc.Session)...)
 	}
 	if o.truncated {
 		r.mu.Lock()

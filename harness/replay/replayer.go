@@ -200,9 +200,9 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 	if err := r.prepareRunDir(); err != nil {
 		return Summary{}, err
 	}
-	for _, n := range r.plan.Nodes {
+	for i, n := range r.plan.Nodes {
 		proto, _ := r.src.protocol(n.ID)
-		r.conns.expect(connKey{n.Session, n.Connection, proto})
+		r.conns.expect(connKey{r.plan.Call(i).Session, n.Connection, proto})
 	}
 	f, err := r.openResults()
 	if err != nil {
@@ -245,8 +245,9 @@ func (r *Replayer) Run(ctx context.Context) (Summary, error) {
 	sent, runErr := r.dispatch(ctx, st, results)
 	for i, n := range r.plan.Nodes {
 		if !sent[i] {
-			results <- &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(n.Clone, 0)), Session: n.Session,
-				Method: n.Method, Route: n.Route, IntendedNs: int64(r.sched.Base(i)), GrpcStatus: -1, Dropped: true}
+			c := r.plan.Call(i)
+			results <- &rprpb.Result{ExchangeId: n.ID, Clone: uint32(max(c.Clone, 0)), Session: c.Session,
+				Method: c.Method, Route: c.Route, IntendedNs: int64(r.sched.Base(i)), GrpcStatus: -1, Dropped: true}
 		}
 	}
 	close(results)

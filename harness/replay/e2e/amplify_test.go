@@ -125,11 +125,12 @@ func checkClones(t *testing.T, r *replayed) {
 	t.Helper()
 	require.Len(t, r.results, len(r.plan.Nodes))
 	perClone := map[int]int{}
-	for i, n := range r.plan.Nodes {
+	for i := range r.plan.Nodes {
+		nc := r.plan.Call(i)
 		res := r.result(t, i)
-		perClone[n.Clone]++
-		if n.Clone > 0 {
-			assert.True(t, strings.HasSuffix(res.GetSession(), "~"+strconv.Itoa(n.Clone)), "clone %d session %q", n.Clone, res.GetSession())
+		perClone[nc.Clone]++
+		if nc.Clone > 0 {
+			assert.True(t, strings.HasSuffix(res.GetSession(), "~"+strconv.Itoa(nc.Clone)), "clone %d session %q", nc.Clone, res.GetSession())
 		}
 	}
 	require.Len(t, perClone, factor)

@@ -52,8 +52,9 @@ func TestCausalReplayKeepsSessionOrder(t *testing.T) {
 			assert.Positive(t, dataEdges)
 
 			bySession := map[string][]int{}
-			for i, n := range r.plan.Nodes {
-				bySession[n.Session] = append(bySession[n.Session], i)
+			for i := range r.plan.Nodes {
+				nc := r.plan.Call(i)
+				bySession[nc.Session] = append(bySession[nc.Session], i)
 			}
 			sequential := 0
 			for session, nodes := range bySession {

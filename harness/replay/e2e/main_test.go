@@ -242,9 +242,9 @@ func readResults(t *testing.T, dir string) map[key]*rprpb.Result {
 // result returns node i's result.
 func (r *replayed) result(t *testing.T, i int) *rprpb.Result {
 	t.Helper()
-	n := r.plan.Nodes[i]
-	res, ok := r.results[key{n.ID, n.Clone}]
-	require.True(t, ok, "node %d (exchange %d clone %d) has a result", i, n.ID, n.Clone)
+	n, clone := r.plan.Nodes[i], r.plan.Call(i).Clone
+	res, ok := r.results[key{n.ID, clone}]
+	require.True(t, ok, "node %d (exchange %d clone %d) has a result", i, n.ID, clone)
 	return res
 }
 

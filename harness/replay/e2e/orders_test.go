@@ -52,8 +52,9 @@ func TestReplayReCorrelatesServerIssuedOrderIDs(t *testing.T) {
 
 	reads := 0
 	for i, n := range r.plan.Nodes {
+		nc := r.plan.Call(i)
 		res := r.result(t, i)
-		assert.NotEqual(t, int32(http.StatusNotFound), res.GetStatus(), "%s %s (exchange %d): no 404", n.Method, n.Route, n.ID)
+		assert.NotEqual(t, int32(http.StatusNotFound), res.GetStatus(), "%s %s (exchange %d): no 404", nc.Method, nc.Route, n.ID)
 		ex := r.src[n.ID]
 		if isBuy(ex) && ex.GetResponse().GetStatus() == http.StatusOK {
 			assert.Equal(t, int32(http.StatusOK), res.GetStatus(), "exchange %d: a recorded purchase succeeds again (no two players want one item)", n.ID)

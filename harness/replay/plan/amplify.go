@@ -167,7 +167,7 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 	q.baseOf = make([]int32, n*factor)
 	type cloneCall struct {
 		k    int
-		call *Call
+		call int32
 	}
 	// One Call per clone and original Call; a clone's session name is
 	// made once per clone session.
@@ -175,27 +175,30 @@ func (p *Plan) Amplify(factor int, opts ...AmplifyOption) (*Plan, error) {
 		k    int
 		name string
 	}
-	cloned := make(map[cloneCall]*Call)
+	cloned := make(map[cloneCall]int32)
+	q.calls = slices.Clone(p.calls)
 	names := make(map[cloneSession]string)
 	for j, s := range slots {
 		k, i := int(s)/n, int(s)%n
 		pos[s] = int32(j)
 		nd := p.Nodes[i]
 		if k > 0 {
-			c, ok := cloned[cloneCall{k, nd.Call}]
+			c, ok := cloned[cloneCall{k, nd.call}]
 			if !ok {
-				sess := cloneSession{k, nd.Session}
+				orig := p.calls[nd.call]
+				sess := cloneSession{k, orig.Session}
 				name, ok := names[sess]
 				if !ok {
-					name = nd.Session + "~" + strconv.Itoa(k)
+					name = orig.Session + "~" + strconv.Itoa(k)
 					names[sess] = name
 				}
-				cc := *nd.Call
+				cc := orig
 				cc.Session, cc.Clone = name, k
-				c = &cc
-				cloned[cloneCall{k, nd.Call}] = c
+				c = int32(len(q.calls))
+				q.calls = append(q.calls, cc)
+				cloned[cloneCall{k, nd.call}] = c
 			}
-			nd.Call = c
+			nd.call = c
 			nd.Start += shift(k)
 			nd.End += shift(k)
 		}
@@ -339,7 +342,7 @@ func (p *Plan) base(i int) int {
 // without identities. The executor applies them to the rebuilt request
 // before substituting live correlated values.
 func (p *Plan) Rewrites(i int) []Rewrite {
-	if p.amp == nil || p.amp.collide || i < 0 || i >= len(p.Nodes) || p.Nodes[i].Clone == 0 {
+	if p.amp == nil || p.amp.collide || i < 0 || i >= len(p.Nodes) || p.Call(i).Clone == 0 {
 		return nil
 	}
 	ids := p.identities(p.base(i))
@@ -348,7 +351,7 @@ func (p *Plan) Rewrites(i int) []Rewrite {
 	}
 	out := make([]Rewrite, len(ids))
 	for j, id := range ids {
-		out[j] = Rewrite{At: id.At, Old: id.Value, New: cloneValue(id.Value, p.Nodes[i].Clone, p.amp.width)}
+		out[j] = Rewrite{At: id.At, Old: id.Value, New: cloneValue(id.Value, p.Call(i).Clone, p.amp.width)}
 	}
 	return out
 }
@@ -441,11 +444,12 @@ func (p *Plan) Amplification() *Amplification {
 		a.Clones[k] = CloneSummary{Clone: k + 1, Offset: time.Duration(k+1) * p.amp.offset}
 		cloneSess[k] = map[string]struct{}{}
 	}
-	for i, n := range p.Nodes {
-		if n.Clone > 0 {
-			c := &a.Clones[n.Clone-1]
+	for i := range p.Nodes {
+		call := p.Call(i)
+		if call.Clone > 0 {
+			c := &a.Clones[call.Clone-1]
 			c.Requests++
-			cloneSess[n.Clone-1][n.Session] = struct{}{}
+			cloneSess[call.Clone-1][call.Session] = struct{}{}
 			if !p.amp.collide {
 				if ids := p.identities(p.base(i)); len(ids) > 0 {
 					c.Rewrites += len(ids)
@@ -458,11 +462,11 @@ func (p *Plan) Amplification() *Amplification {
 		if len(ids) == 0 {
 			continue
 		}
-		s, ok := idx[n.Session]
+		s, ok := idx[call.Session]
 		if !ok {
 			s = len(a.Identities)
-			idx[n.Session] = s
-			a.Identities = append(a.Identities, SessionIdentities{Session: n.Session})
+			idx[call.Session] = s
+			a.Identities = append(a.Identities, SessionIdentities{Session: call.Session})
 		}
 		a.Identities[s].Occurrences += len(ids)
 		for _, id := range ids {
@@ -478,7 +482,7 @@ func (p *Plan) Amplification() *Amplification {
 	for _, c := range p.Correlations {
 		counted := map[int]bool{}
 		for _, u := range c.Uses {
-			if k := p.Nodes[u.Node].Clone; k > 0 && k != p.Nodes[c.Source.Node].Clone && !counted[k] {
+			if k := p.Call(u.Node).Clone; k > 0 && k != p.Call(c.Source.Node).Clone && !counted[k] {
 				counted[k] = true
 				a.Clones[k-1].SharedCorrelations++
 			}

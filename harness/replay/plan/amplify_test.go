@@ -50,7 +50,8 @@ func identityRecording() []ex {
 func idsOf(p *plan.Plan) map[uint64][]string {
 	out := map[uint64][]string{}
 	for i, n := range p.Nodes {
-		if n.Clone != 0 {
+		nc := p.Call(i)
+		if nc.Clone != 0 {
 			continue
 		}
 		for _, id := range p.Identities(i) {
@@ -130,12 +131,13 @@ func TestAmplifyRewritesIdentities(t *testing.T) {
 	require.Len(t, a.Nodes, 3*len(p.Nodes))
 	rw := map[string][]string{} // "exchange/clone" -> rewrites
 	for i, n := range a.Nodes {
-		assert.Equal(t, n.Clone == 0, strings.Count(n.Session, "~") == 0, "session %q clone %d", n.Session, n.Clone)
-		if n.Clone > 0 {
-			assert.True(t, strings.HasSuffix(n.Session, fmt.Sprintf("~%d", n.Clone)))
+		nc := a.Call(i)
+		assert.Equal(t, nc.Clone == 0, strings.Count(nc.Session, "~") == 0, "session %q clone %d", nc.Session, nc.Clone)
+		if nc.Clone > 0 {
+			assert.True(t, strings.HasSuffix(nc.Session, fmt.Sprintf("~%d", nc.Clone)))
 		}
 		for _, r := range a.Rewrites(i) {
-			key := fmt.Sprintf("%d/%d", n.ID, n.Clone)
+			key := fmt.Sprintf("%d/%d", n.ID, nc.Clone)
 			rw[key] = append(rw[key], fmt.Sprintf("%s %s->%s", r.At, r.Old, r.New))
 		}
 	}
@@ -159,8 +161,9 @@ func checkAmplified(t *testing.T, p, a *plan.Plan, factor int) {
 	t.Helper()
 	require.Len(t, a.Nodes, factor*len(p.Nodes))
 	perClone := make([]int, factor)
-	for _, n := range a.Nodes {
-		perClone[n.Clone]++
+	for ni := range a.Nodes {
+		nc := a.Call(ni)
+		perClone[nc.Clone]++
 	}
 	for k := range factor {
 		assert.Equal(t, len(p.Nodes), perClone[k], "clone %d", k)
@@ -210,10 +213,10 @@ func TestAmplifyDuplicatesCorrelationsPerClone(t *testing.T) {
 		require.Len(t, a.Edges, 4*len(p.Edges))
 		count := map[string]int{}
 		for _, c := range a.Correlations {
-			k := a.Nodes[c.Source.Node].Clone
+			k := a.Call(c.Source.Node).Clone
 			for _, u := range c.Uses {
-				if a.Nodes[u.Node].Clone != k {
-					t.Fatalf("value %q: clone %d uses clone %d's producer", c.Value, a.Nodes[u.Node].Clone, k)
+				if a.Call(u.Node).Clone != k {
+					t.Fatalf("value %q: clone %d uses clone %d's producer", c.Value, a.Call(u.Node).Clone, k)
 				}
 			}
 			count[c.Value]++
@@ -259,28 +262,29 @@ func TestAmplifyLongMixedPlayers(t *testing.T) {
 		news[k] = map[string]bool{}
 	}
 	for i, n := range a.Nodes {
+		nc := a.Call(i)
 		rws := a.Rewrites(i)
 		for _, r := range rws {
-			news[n.Clone][r.New] = true
-			assert.Equal(t, plan.CloneValue(r.Old, n.Clone, factor), r.New)
+			news[nc.Clone][r.New] = true
+			assert.Equal(t, plan.CloneValue(r.Old, nc.Clone, factor), r.New)
 		}
-		if n.Clone == 0 {
+		if nc.Clone == 0 {
 			assert.Empty(t, rws)
 			continue
 		}
 		switch {
-		case n.Route == "/v1/login":
+		case nc.Route == "/v1/login":
 			logins++
 			require.Len(t, rws, 1, "exchange %d", n.ID)
 			assert.Equal(t, plan.Location{Part: plan.PartJSON, Path: "$.user"}, rws[0].At)
-			assert.Equal(t, "-r"+fmt.Sprint(n.Clone), strings.TrimPrefix(rws[0].New, rws[0].Old))
-		case strings.HasPrefix(n.Route, "/v1/players/{id}/"):
+			assert.Equal(t, "-r"+fmt.Sprint(nc.Clone), strings.TrimPrefix(rws[0].New, rws[0].Old))
+		case strings.HasPrefix(nc.Route, "/v1/players/{id}/"):
 			players++
 			require.Len(t, rws, 1, "exchange %d", n.ID)
 			assert.Equal(t, plan.PartPath, rws[0].At.Part)
-			player := strings.TrimSuffix(n.Session, fmt.Sprintf("~%d", n.Clone))
+			player := strings.TrimSuffix(nc.Session, fmt.Sprintf("~%d", nc.Clone))
 			assert.Equal(t, player, rws[0].Old)
-			assert.Equal(t, player+fmt.Sprintf("-r%d", n.Clone), rws[0].New)
+			assert.Equal(t, player+fmt.Sprintf("-r%d", nc.Clone), rws[0].New)
 		}
 	}
 	assert.Equal(t, 2*30, logins)
@@ -300,8 +304,9 @@ func TestAmplifyLongMixedPlayers(t *testing.T) {
 
 func sessionsOf(p *plan.Plan) map[string]bool {
 	out := map[string]bool{}
-	for _, n := range p.Nodes {
-		out[n.Session] = true
+	for ni := range p.Nodes {
+		nc := p.Call(ni)
+		out[nc.Session] = true
 	}
 	return out
 }
@@ -320,10 +325,10 @@ func TestAmplifyCollideSharesIdentitiesAndEntities(t *testing.T) {
 	}
 	tokens, shared := 0, 0
 	for _, c := range a.Correlations {
-		src := a.Nodes[c.Source.Node]
+		src := a.Call(c.Source.Node)
 		clones := map[int]bool{}
 		for _, u := range c.Uses {
-			clones[a.Nodes[u.Node].Clone] = true
+			clones[a.Call(u.Node).Clone] = true
 		}
 		switch {
 		case strings.HasPrefix(c.Value, "rpr-redacted-"):
@@ -336,7 +341,7 @@ func TestAmplifyCollideSharesIdentitiesAndEntities(t *testing.T) {
 			require.Equal(t, 0, src.Clone)
 			assert.Len(t, clones, factor, "order %q", c.Value)
 			for _, u := range c.Uses {
-				if a.Nodes[u.Node].Clone == 0 || u.Unordered {
+				if a.Call(u.Node).Clone == 0 || u.Unordered {
 					continue
 				}
 				_, ok := edgeAt(a, c.Source.Node, u.Node)
@@ -383,10 +388,11 @@ func TestCloneOffsetShiftsClones(t *testing.T) {
 	for _, n := range p.Nodes {
 		orig[n.ID] = n
 	}
-	for _, n := range a.Nodes {
+	for ni, n := range a.Nodes {
+		nc := a.Call(ni)
 		o := orig[n.ID]
-		assert.Equal(t, o.Start+time.Duration(n.Clone)*d, n.Start)
-		assert.Equal(t, o.End+time.Duration(n.Clone)*d, n.End)
+		assert.Equal(t, o.Start+time.Duration(nc.Clone)*d, n.Start)
+		assert.Equal(t, o.End+time.Duration(nc.Clone)*d, n.End)
 	}
 	s, err := a.Schedule(plan.Causal)
 	require.NoError(t, err)
@@ -398,7 +404,8 @@ func TestCloneOffsetShiftsClones(t *testing.T) {
 	}
 	intended, _ := s.Simulate()
 	for i, n := range a.Nodes {
-		assert.Equal(t, base[n.ID]+time.Duration(n.Clone)*d, s.Base(i))
+		nc := a.Call(i)
+		assert.Equal(t, base[n.ID]+time.Duration(nc.Clone)*d, s.Base(i))
 		assert.GreaterOrEqual(t, intended[i], s.Base(i))
 	}
 	assert.Equal(t, p.Stats().ExpectedDuration+2*d, a.Stats().ExpectedDuration)
@@ -552,13 +559,14 @@ func FuzzIdentities(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, n := range a.Nodes {
+		for i := range a.Nodes {
+			nc := a.Call(i)
 			for _, r := range a.Rewrites(i) {
-				if n.Clone != 1 || r.Old == "" || r.New != plan.CloneValue(r.Old, 1, 2) || r.Old == r.New {
-					t.Fatalf("bad rewrite %+v on clone %d", r, n.Clone)
+				if nc.Clone != 1 || r.Old == "" || r.New != plan.CloneValue(r.Old, 1, 2) || r.Old == r.New {
+					t.Fatalf("bad rewrite %+v on clone %d", r, nc.Clone)
 				}
 			}
-			if n.Clone == 0 && a.Rewrites(i) != nil {
+			if nc.Clone == 0 && a.Rewrites(i) != nil {
 				t.Fatalf("original %d rewritten", i)
 			}
 		}

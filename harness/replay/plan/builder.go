@@ -43,7 +43,7 @@ type Builder struct {
 	idents  []Identity
 	idSpans []span
 	logins  map[string]bool // loginRoute by route template
-	calls   calls           // one Call per session, protocol, method and route
+	calls   *calls          // one Call per session, protocol, method and route
 
 	pass   int // passSingle, or which of BuildTwoPass's passes
 	cursor int // in the requests pass, how many nodes were matched
@@ -65,7 +65,7 @@ func NewBuilder(opts ...Option) (*Builder, error) {
 			locs: make(map[Location]uint32),
 		},
 		logins: make(map[string]bool),
-		calls:  make(calls),
+		calls:  newCalls(),
 	}
 	b.x = extractor{ix: &b.ix, seen: make(map[uint64]struct{})}
 	b.idScan = identScan{ix: &b.ix, known: make(map[string]string), seen: make(map[Identity]struct{})}
@@ -84,7 +84,7 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 		return fmt.Errorf("%w: exchange %d: end_ns %d before start_ns %d", ErrBadExchange, id, ex.GetEndNs(), ex.GetStartNs())
 	}
 	n := nodeOf(ex, b.calls)
-	if !b.cfg.filter.keep(n) {
+	if !b.cfg.filter.keep(n, &b.calls.list[n.call]) {
 		return nil
 	}
 	if b.pass == passRequests {
@@ -109,10 +109,11 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 // addRequest collects the request's values and identities.
 func (b *Builder) addRequest(ex *rprpb.Exchange, n Node) {
 	b.x.reset(ex.GetStartNs())
-	login, ok := b.logins[n.Route]
+	route := b.calls.list[n.call].Route
+	login, ok := b.logins[route]
 	if !ok {
-		login = loginRoute(n.Route)
-		b.logins[n.Route] = login
+		login = loginRoute(route)
+		b.logins[route] = login
 	}
 	b.idScan.reset(login)
 	b.x.id = &b.idScan
@@ -273,7 +274,7 @@ func (b *Builder) addSeq(ctx context.Context, seq iter.Seq2[*rprpb.Record, error
 }
 
 // nodeOf is the node of ex, its Call shared through cs.
-func nodeOf(ex *rprpb.Exchange, cs calls) Node {
+func nodeOf(ex *rprpb.Exchange, cs *calls) Node {
 	req := ex.GetRequest()
 	r := req.GetPath()
 	if g := ex.GetGrpc(); g != nil && g.GetFullMethod() != "" {
@@ -289,7 +290,7 @@ func nodeOf(ex *rprpb.Exchange, cs calls) Node {
 	}
 	return Node{
 		ID:         ex.GetId(),
-		Call:       cs.of(Call{Session: sess, Protocol: protocolName(ex.GetProtocol()), Method: req.GetMethod(), Route: r}),
+		call:       cs.of(Call{Session: sess, Protocol: protocolName(ex.GetProtocol()), Method: req.GetMethod(), Route: r}),
 		Connection: ex.GetConnectionId(),
 		Start:      time.Duration(ex.GetStartNs()),
 		End:        time.Duration(ex.GetEndNs()),
@@ -330,7 +331,7 @@ func (b *Builder) plan(last bool) *Plan {
 		}
 		return cmpU64(b.nodes[x].ID, b.nodes[y].ID)
 	})
-	p := &Plan{}
+	p := &Plan{calls: slices.Clip(b.calls.list)}
 	if last {
 		// The builder's nodes become the plan's, put in start order where
 		// they are: a copy would hold every node twice at the peak.
@@ -347,7 +348,7 @@ func (b *Builder) plan(last bool) *Plan {
 	if len(p.Nodes) > 0 {
 		p.origin = p.Nodes[0].Start
 	}
-	orderPred := sessionPreds(p.Nodes)
+	orderPred := sessionPreds(p.Nodes, p.calls)
 	b.correlate(p, order, orderPred)
 	b.identities(p, order)
 	p.index()
@@ -536,12 +537,13 @@ const maxTieWalk = 64
 // earlier exchange, so the graph stays linear in size; the price is that an
 // exchange which ended before B started but overlaps B's chosen predecessor
 // is not waited for.
-func sessionPreds(nodes []Node) []int32 {
+func sessionPreds(nodes []Node, calls []Call) []int32 {
 	pred := make([]int32, len(nodes))
 	bySession := make(map[string][]int32)
 	for k := range nodes {
 		pred[k] = -1
-		bySession[nodes[k].Session] = append(bySession[nodes[k].Session], int32(k))
+		s := calls[nodes[k].call].Session
+		bySession[s] = append(bySession[s], int32(k))
 	}
 	var byEnd []int32
 	for _, members := range bySession {

@@ -80,7 +80,7 @@ func (s *Schedule) WriteDryRun(w io.Writer) error {
 		c := p.Correlations[ci]
 		sess := map[string]struct{}{}
 		for _, u := range c.Uses {
-			sess[p.Nodes[u.Node].Session] = struct{}{}
+			sess[p.Call(u.Node).Session] = struct{}{}
 		}
 		pf("  %-*s from #%d %s, %d uses in %d sessions, e.g. #%d %s\n", dryRunValueWidth, shorten(c.Value),
 			c.Source.Exchange, c.Source.At, len(c.Uses), len(sess), c.Uses[0].Exchange, c.Uses[0].At)
@@ -91,7 +91,8 @@ func (s *Schedule) WriteDryRun(w io.Writer) error {
 
 	pf("\nRequests (first %d of %d; the JSON form lists all):\n", min(len(p.Nodes), dryRunRequests), len(p.Nodes))
 	for i, n := range p.Nodes[:min(len(p.Nodes), dryRunRequests)] {
-		pf("  #%-6d %s  %-14s %s %s", n.ID, offset(intended[i]), n.Session, n.Method, n.Route)
+		c := p.Call(i)
+		pf("  #%-6d %s  %-14s %s %s", n.ID, offset(intended[i]), c.Session, c.Method, c.Route)
 		preds := p.Preds(i)
 		for j, e := range preds {
 			sep := ", "
@@ -116,12 +117,13 @@ type SessionSummary struct {
 func sessionSummaries(p *Plan) []SessionSummary {
 	idx := map[string]int{}
 	var out []SessionSummary
-	for _, n := range p.Nodes {
-		i, ok := idx[n.Session]
+	for k, n := range p.Nodes {
+		c := p.Call(k)
+		i, ok := idx[c.Session]
 		if !ok {
 			i = len(out)
-			idx[n.Session] = i
-			out = append(out, SessionSummary{Session: n.Session, First: n.Start})
+			idx[c.Session] = i
+			out = append(out, SessionSummary{Session: c.Session, First: n.Start})
 		}
 		out[i].Requests++
 		out[i].Last = max(out[i].Last, n.Start)
@@ -164,9 +166,9 @@ type PlannedNode struct {
 	Clone      int           `json:"clone,omitempty"`
 }
 
-func plannedNode(n Node) PlannedNode {
-	return PlannedNode{ID: n.ID, Session: n.Session, Connection: n.Connection, Protocol: n.Protocol,
-		Method: n.Method, Route: n.Route, Start: n.Start, End: n.End, Clone: n.Clone}
+func plannedNode(n Node, c *Call) PlannedNode {
+	return PlannedNode{ID: n.ID, Session: c.Session, Connection: n.Connection, Protocol: c.Protocol,
+		Method: c.Method, Route: c.Route, Start: n.Start, End: n.End, Clone: c.Clone}
 }
 
 // PlannedPred is one incoming edge.
@@ -193,7 +195,7 @@ func (s *Schedule) DryRun() DryRun {
 }
 
 func (p *Plan) plannedRequest(i int, intended time.Duration) PlannedRequest {
-	r := PlannedRequest{PlannedNode: plannedNode(p.Nodes[i]), Intended: intended, Rewrites: p.Rewrites(i)}
+	r := PlannedRequest{PlannedNode: plannedNode(p.Nodes[i], p.Call(i)), Intended: intended, Rewrites: p.Rewrites(i)}
 	for _, e := range p.Preds(i) {
 		r.Preds = append(r.Preds, PlannedPred{Exchange: p.Nodes[e.From].ID, Kind: e.Kind, Think: p.Think(e), Correlations: p.EdgeCorrelations(e)})
 	}

@@ -173,7 +173,7 @@ func TestGRPCRawFieldCorrelates(t *testing.T) {
 	assert.Equal(t, plan.Location{Part: plan.PartGRPC, Path: "[0].3"}, p.Correlations[0].Uses[0].At)
 	assert.Equal(t, "9000001", p.Correlations[1].Value)
 	assert.Equal(t, plan.Location{Part: plan.PartGRPC, Path: "[0].2.1"}, p.Correlations[1].Source.At)
-	assert.Equal(t, "/market.v1.Market/Buy", p.Nodes[0].Route)
+	assert.Equal(t, "/market.v1.Market/Buy", p.Call(0).Route)
 	e, ok := edge(p, 1, 2)
 	require.True(t, ok)
 	assert.Equal(t, plan.Order|plan.Data, e.Kind)

@@ -16,18 +16,18 @@ type filter struct {
 	routes   []string
 }
 
-func (f *filter) keep(n Node) bool {
+func (f *filter) keep(n Node, c *Call) bool {
 	if f.window && (n.Start < f.from || n.Start >= f.to) {
 		return false
 	}
-	if f.sessions != nil && !f.sessions[n.Session] {
+	if f.sessions != nil && !f.sessions[c.Session] {
 		return false
 	}
 	if len(f.routes) == 0 {
 		return true
 	}
 	for _, g := range f.routes {
-		if globMatch(g, n.Route) {
+		if globMatch(g, c.Route) {
 			return true
 		}
 	}

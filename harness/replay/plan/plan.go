@@ -22,20 +22,22 @@ var (
 // Node is one exchange of the recording, as the planner sees it.
 //
 // What many nodes share (session, protocol, method, route, clone) sits in
-// one Call that they point at, so that a node is 40 bytes rather than the
-// 104 of its own strings: at a million exchanges the plan's nodes are the
-// largest thing a replay keeps in memory. The Call's fields read as the
-// node's own (n.Session); a node that needs another session (an amplified
-// clone) points at another Call, never writes through this one. Nodes come
-// from a Plan: a zero Node has no Call to read.
+// one Call of the plan's (Plan.Call), so that a node is 40 bytes rather than
+// the 104 of its own strings: at a million exchanges the plan's nodes are
+// the largest thing a replay keeps in memory. A node holds its Call's index,
+// not a pointer: nodes without pointers are memory the garbage collector
+// never scans, where a pointer each made every GC cycle walk all of them
+// (at a million exchanges, 40 MB a cycle), and a long mark phase is lag
+// for the requests due meanwhile. A node that needs another session (an
+// amplified clone) has another Call.
 type Node struct {
 	// ID is the exchange id in the recording.
-	ID uint64 `json:"id"`
-	*Call
+	ID         uint64 `json:"id"`
 	Connection uint64 `json:"connection,omitempty"`
 	// Start and End are recorded offsets from the recording's clock anchor.
 	Start time.Duration `json:"start_ns"`
 	End   time.Duration `json:"end_ns"`
+	call  int32         // index in the plan's calls
 }
 
 // Call is what a node shares with the other nodes of its session that
@@ -53,17 +55,27 @@ type Call struct {
 }
 
 // calls interns Calls, so that nodes with equal ones share one.
-type calls map[Call]*Call
-
-// of returns the shared copy of c.
-func (cs calls) of(c Call) *Call {
-	if p, ok := cs[c]; ok {
-		return p
-	}
-	p := &c
-	cs[c] = p
-	return p
+type calls struct {
+	list []Call
+	ids  map[Call]int32
 }
+
+func newCalls() *calls { return &calls{ids: make(map[Call]int32)} }
+
+// of returns the index of c's shared copy.
+func (cs *calls) of(c Call) int32 {
+	if i, ok := cs.ids[c]; ok {
+		return i
+	}
+	i := int32(len(cs.list))
+	cs.list = append(cs.list, c)
+	cs.ids[c] = i
+	return i
+}
+
+// Call returns node i's Call: its session, protocol, method, route and
+// clone number. It is shared with other nodes; do not modify.
+func (p *Plan) Call(i int) *Call { return &p.calls[p.Nodes[i].call] }
 
 // Service is the recorded service time, what the simulation assumes the
 // target takes to answer on replay.
@@ -156,6 +168,8 @@ type Plan struct {
 	// Edges sorted by To, then From.
 	Edges        []Edge
 	Correlations []Correlation
+
+	calls []Call // the nodes' Calls, by Node.call
 
 	predOff []int32 // Edges[predOff[i]:predOff[i+1]] are the edges into node i
 	succOff []int32 // succ[succOff[i]:succOff[i+1]] index the edges out of node i

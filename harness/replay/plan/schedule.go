@@ -160,10 +160,11 @@ func (s *Schedule) scale(d time.Duration) time.Duration {
 func (s *Schedule) respace(curve []RatePoint) {
 	first := make(map[string]time.Duration)
 	var sessions []string
-	for _, n := range s.plan.Nodes {
-		if _, ok := first[n.Session]; !ok {
-			first[n.Session] = n.Start
-			sessions = append(sessions, n.Session) // nodes are in start order
+	for i, n := range s.plan.Nodes {
+		sess := s.plan.Call(i).Session
+		if _, ok := first[sess]; !ok {
+			first[sess] = n.Start
+			sessions = append(sessions, sess) // nodes are in start order
 		}
 	}
 	start := make(map[string]time.Duration, len(sessions))
@@ -182,7 +183,8 @@ func (s *Schedule) respace(curve []RatePoint) {
 		start[sess] = time.Duration(math.Round(at * float64(time.Second)))
 	}
 	for i, n := range s.plan.Nodes {
-		s.base[i] = start[n.Session] + s.scale(n.Start-first[n.Session])
+		sess := s.plan.Call(i).Session
+		s.base[i] = start[sess] + s.scale(n.Start-first[sess])
 	}
 }
 

@@ -113,7 +113,8 @@ func TestRateRespacesSessionsKeepingThemIntact(t *testing.T) {
 	s, err := p.Schedule(plan.Rate, plan.SessionRate(2)) // one session every 500 ms
 	require.NoError(t, err)
 	for i, n := range p.Nodes {
-		k := time.Duration(n.Session[0]-'a') * 500 * time.Millisecond
+		nc := p.Call(i)
+		k := time.Duration(nc.Session[0]-'a') * 500 * time.Millisecond
 		want := k
 		if n.ID%2 == 0 {
 			want += 3 * time.Millisecond

@@ -31,12 +31,13 @@ func (p *Plan) components() {
 	sessID := make(map[string]int32)
 	var names []string
 	nodeSess := make([]int32, n)
-	for i, nd := range p.Nodes {
-		id, ok := sessID[nd.Session]
+	for i := range p.Nodes {
+		sess := p.Call(i).Session
+		id, ok := sessID[sess]
 		if !ok {
 			id = int32(len(names))
-			sessID[nd.Session] = id
-			names = append(names, nd.Session)
+			sessID[sess] = id
+			names = append(names, sess)
 		}
 		nodeSess[i] = id
 	}
@@ -48,7 +49,7 @@ func (p *Plan) components() {
 		for _, u := range c.Uses {
 			if nodeSess[u.Node] != nodeSess[src] && vert[src] == nodeSess[src] {
 				vert[src] = int32(len(names))
-				names = append(names, p.Nodes[src].Session+"#"+strconv.FormatUint(p.Nodes[src].ID, 10))
+				names = append(names, p.Call(src).Session+"#"+strconv.FormatUint(p.Nodes[src].ID, 10))
 			}
 		}
 	}
@@ -130,7 +131,7 @@ func (p *Plan) Shard(i, n int) (*Plan, error) {
 // subset keeps the marked nodes with the edges and correlations among them.
 func (p *Plan) subset(keep []bool) *Plan {
 	remap := make([]int, len(p.Nodes))
-	q := &Plan{dropped: p.dropped, compKey: p.compKey, origin: p.origin, ident: p.ident, identOff: p.identOff, amp: p.amp}
+	q := &Plan{calls: p.calls, dropped: p.dropped, compKey: p.compKey, origin: p.origin, ident: p.ident, identOff: p.identOff, amp: p.amp}
 	for k, nd := range p.Nodes {
 		remap[k] = -1
 		if keep[k] {

@@ -134,7 +134,8 @@ func TestAmplifyThenShardPartitionsExactly(t *testing.T) {
 					s, err := a.Shard(i, n)
 					require.NoError(t, err)
 					for j, nd := range s.Nodes {
-						k := key{nd.ID, nd.Clone}
+						ndc := s.Call(j)
+						k := key{nd.ID, ndc.Clone}
 						if _, dup := owner[k]; dup {
 							t.Fatalf("%v in two shards", k)
 						}
@@ -147,9 +148,9 @@ func TestAmplifyThenShardPartitionsExactly(t *testing.T) {
 				}
 				require.Len(t, owner, len(a.Nodes), "union of shards is the plan")
 				for _, c := range a.Correlations {
-					src := a.Nodes[c.Source.Node]
+					src := key{a.Nodes[c.Source.Node].ID, a.Call(c.Source.Node).Clone}
 					for _, u := range c.Uses {
-						if use := a.Nodes[u.Node]; owner[key{src.ID, src.Clone}] != owner[key{use.ID, use.Clone}] {
+						if owner[src] != owner[key{a.Nodes[u.Node].ID, a.Call(u.Node).Clone}] {
 							t.Fatalf("value %q crosses shards", c.Value)
 						}
 					}
@@ -168,8 +169,9 @@ func TestAmplifyThenShardPartitionsExactly(t *testing.T) {
 			require.NoError(t, err)
 			sa, err := s.Amplify(2, plan.Collide(collide))
 			require.NoError(t, err)
-			for j, nd := range sa.Nodes {
-				if nd.Clone == 1 && !collide {
+			for j := range sa.Nodes {
+				ndc := sa.Call(j)
+				if ndc.Clone == 1 && !collide {
 					require.Len(t, sa.Rewrites(j), len(sa.Identities(j)))
 				}
 			}

@@ -63,8 +63,8 @@ func (s *Schedule) Stats() Stats {
 	p := s.plan
 	st := Stats{Requests: len(p.Nodes), Mode: s.mode.String(), Speed: s.speed, BySource: map[Part]int{}}
 	sessions := make(map[string]struct{})
-	for _, n := range p.Nodes {
-		sessions[n.Session] = struct{}{}
+	for i := range p.Nodes {
+		sessions[p.Call(i).Session] = struct{}{}
 	}
 	st.Sessions = len(sessions)
 
@@ -87,7 +87,7 @@ func (s *Schedule) Stats() Stats {
 		default:
 			st.Edges.Both++
 		}
-		if e.Kind&Data != 0 && p.Nodes[e.From].Session != p.Nodes[e.To].Session {
+		if e.Kind&Data != 0 && p.Call(int(e.From)).Session != p.Call(int(e.To)).Session {
 			st.Edges.CrossSession++
 		}
 	}
@@ -101,7 +101,7 @@ func (s *Schedule) Stats() Stats {
 			if u.Unordered {
 				st.Unordered++
 			}
-			cross = cross || p.Nodes[u.Node].Session != p.Nodes[c.Source.Node].Session
+			cross = cross || p.Call(u.Node).Session != p.Call(c.Source.Node).Session
 		}
 		if cross {
 			st.CrossSession++
