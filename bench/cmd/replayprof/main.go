@@ -57,7 +57,7 @@ func main() {
 	flag.BoolVar(&o.onePass, "onepass", false, "plan in one pass through the public Builder (as plan.BuildSeq does), not in reprise replay's two")
 	flag.StringVar(&o.buildHeapProfile, "buildheapprofile", "", "with -onepass: write a heap profile of the planner's state once every exchange is added (its peak)")
 	flag.IntVar(&o.gcHeadroomMiB, "gc-headroom-mib", replaycmd.DefaultGCHeadroomMiB, "GC headroom as reprise replay's --gc-headroom-mib (0: Go's default pacing)")
-	flag.IntVar(&o.procsPerCPU, "procs-per-cpu", replaycmd.DefaultProcsPerCPU, "Go processors per CPU as reprise replay's --procs-per-cpu (1: Go's default)")
+	flag.IntVar(&o.procsPerCPU, "procs-per-cpu", replaycmd.DefaultProcsPerCPU, "Go processors per CPU as reprise replay's --procs-per-cpu (0 or 1: Go's default)")
 	flag.StringVar(&o.runHeapProfile, "runheapprofile", "", "write a heap profile while Run runs, once half the requests are sent")
 	flag.StringVar(&o.tracePath, "trace", "", "write a runtime execution trace of replay.Run (go tool trace)")
 	flag.Parse()
@@ -101,8 +101,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return errors.New("-gc-headroom-mib must be 0 to 1048576")
 	}
 	defer gcpace.Start(uint64(o.gcHeadroomMiB) << 20)()
-	if o.procsPerCPU < 1 || o.procsPerCPU > procs.MaxPerCPU {
-		return fmt.Errorf("-procs-per-cpu must be 1 to %d", procs.MaxPerCPU)
+	if o.procsPerCPU < 0 || o.procsPerCPU > procs.MaxPerCPU {
+		return fmt.Errorf("-procs-per-cpu must be 0 to %d", procs.MaxPerCPU)
 	}
 	defer procs.Scale(o.procsPerCPU)()
 	stopCPU, err := record(o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
