@@ -83,10 +83,11 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	if ex.GetEndNs() < ex.GetStartNs() {
 		return fmt.Errorf("%w: exchange %d: end_ns %d before start_ns %d", ErrBadExchange, id, ex.GetEndNs(), ex.GetStartNs())
 	}
-	n := nodeOf(ex, b.calls)
-	if !b.cfg.filter.keep(n, &b.calls.list[n.call]) {
-		return nil
+	n, c := nodeOf(ex)
+	if !b.cfg.filter.keep(n, &c) {
+		return nil // its Call is not kept either: the plan holds its table
 	}
+	n.call = b.calls.of(c)
 	if b.pass == passRequests {
 		if b.cursor >= len(b.nodes) || b.nodes[b.cursor].ID != id {
 			return fmt.Errorf("%w: exchange %d: not the exchange the first pass read at position %d (the recording changed between passes)", ErrBadExchange, id, b.cursor)
@@ -273,8 +274,9 @@ func (b *Builder) addSeq(ctx context.Context, seq iter.Seq2[*rprpb.Record, error
 	return ctx.Err()
 }
 
-// nodeOf is the node of ex, its Call shared through cs.
-func nodeOf(ex *rprpb.Exchange, cs *calls) Node {
+// nodeOf is the node of ex and its Call, which the node does not index
+// yet.
+func nodeOf(ex *rprpb.Exchange) (Node, Call) {
 	req := ex.GetRequest()
 	r := req.GetPath()
 	if g := ex.GetGrpc(); g != nil && g.GetFullMethod() != "" {
@@ -290,11 +292,10 @@ func nodeOf(ex *rprpb.Exchange, cs *calls) Node {
 	}
 	return Node{
 		ID:         ex.GetId(),
-		call:       cs.of(Call{Session: sess, Protocol: protocolName(ex.GetProtocol()), Method: req.GetMethod(), Route: r}),
 		Connection: ex.GetConnectionId(),
 		Start:      time.Duration(ex.GetStartNs()),
 		End:        time.Duration(ex.GetEndNs()),
-	}
+	}, Call{Session: sess, Protocol: protocolName(ex.GetProtocol()), Method: req.GetMethod(), Route: r}
 }
 
 func protocolName(p rprpb.Protocol) string {

@@ -41,7 +41,7 @@ type Node struct {
 }
 
 // Call is what a node shares with the other nodes of its session that
-// call the same route: it is immutable once a node points at it.
+// call the same route: it is immutable once in a plan's table.
 type Call struct {
 	Session  string `json:"session"`
 	Protocol string `json:"protocol"`
