@@ -9,7 +9,7 @@
 // responses that just arrived. An execution trace of a recorded-mode replay
 // at 15,500 requests a second on two CPUs showed a request handed to a
 // worker waiting 18 µs at the median and 1.3 ms at the 99th percentile. With
-// two Ps per CPU the woken goroutine gets a thread of its own, and the
+// two Ps per CPU the woken goroutine can get a thread of its own, and the
 // kernel's scheduler, which lets a thread that just woke run soon, takes the
 // place of the queue: in four paired runs at 18,600 requests a second the
 // lag p99 was 1.18 to 1.61 ms with two per CPU, 1.76 to 2.60 ms with one.

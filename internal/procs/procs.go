@@ -29,23 +29,25 @@ func LookupEnv(fn func(key string) (string, bool)) Option {
 }
 
 // Scale sets GOMAXPROCS to perCPU times what it is (Go's default counts
-// the CPUs the process may use, its cgroup's quota included), clamped to
-// 1..MaxPerCPU, and returns the function that puts the old value back.
-// perCPU 1 or less, GOMAXPROCS set in the environment, or another Scale
-// not yet restored leaves it alone.
+// the CPUs the process may use, its cgroup's quota included), perCPU
+// clamped to MaxPerCPU, and returns the function that undoes it: it
+// gives GOMAXPROCS back to Go (runtime.SetDefaultGOMAXPROCS), which
+// follows the CPU quota again, as setting it had stopped it doing.
+// perCPU 1 or less, GOMAXPROCS set in the environment (the runtime takes
+// an empty value as unset, and so does Scale), or another Scale not yet
+// undone leaves it alone.
 func Scale(perCPU int, opts ...Option) (restore func()) {
 	cfg := config{lookupEnv: os.LookupEnv}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if _, set := cfg.lookupEnv("GOMAXPROCS"); set || perCPU <= 1 || !active.CompareAndSwap(false, true) {
+	if v, set := cfg.lookupEnv("GOMAXPROCS"); (set && v != "") || perCPU <= 1 || !active.CompareAndSwap(false, true) {
 		return func() {}
 	}
 	perCPU = min(perCPU, MaxPerCPU)
-	old := runtime.GOMAXPROCS(0)
-	runtime.GOMAXPROCS(old * perCPU)
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) * perCPU)
 	return func() {
-		runtime.GOMAXPROCS(old)
+		runtime.SetDefaultGOMAXPROCS()
 		active.Store(false)
 	}
 }

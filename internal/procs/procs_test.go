@@ -1,13 +1,25 @@
 package procs
 
 import (
+	"os"
 	"runtime"
 	"testing"
 )
 
 func noEnv(string) (string, bool) { return "", false }
 
+// goDefault skips a test that undoes a Scale when this process's GOMAXPROCS
+// comes from the environment: undoing gives it back to Go's default, which
+// ignores the variable, so the value before would not come back.
+func goDefault(t *testing.T) {
+	t.Helper()
+	if os.Getenv("GOMAXPROCS") != "" {
+		t.Skip("GOMAXPROCS is set in the environment")
+	}
+}
+
 func TestScaleMultipliesAndRestores(t *testing.T) {
+	goDefault(t)
 	before := runtime.GOMAXPROCS(0)
 	restore := Scale(2, LookupEnv(noEnv))
 	if got := runtime.GOMAXPROCS(0); got != 2*before {
@@ -19,7 +31,19 @@ func TestScaleMultipliesAndRestores(t *testing.T) {
 	}
 }
 
+func TestScaleTakesAnEmptyGOMAXPROCSAsUnset(t *testing.T) {
+	goDefault(t)
+	before := runtime.GOMAXPROCS(0)
+	empty := func(k string) (string, bool) { return "", k == "GOMAXPROCS" }
+	restore := Scale(2, LookupEnv(empty))
+	if got := runtime.GOMAXPROCS(0); got != 2*before {
+		t.Errorf("GOMAXPROCS = %d with GOMAXPROCS empty in the environment, want %d", got, 2*before)
+	}
+	restore()
+}
+
 func TestScaleLeavesAUserChoiceAlone(t *testing.T) {
+	goDefault(t)
 	before := runtime.GOMAXPROCS(0)
 	env := func(k string) (string, bool) {
 		if k == "GOMAXPROCS" {
@@ -38,6 +62,7 @@ func TestScaleLeavesAUserChoiceAlone(t *testing.T) {
 }
 
 func TestScaleFactor(t *testing.T) {
+	goDefault(t)
 	before := runtime.GOMAXPROCS(0)
 	for _, tc := range []struct{ perCPU, want int }{
 		{-1, before}, {0, before}, {1, before}, {3, 3 * before}, {1000, MaxPerCPU * before},
@@ -54,6 +79,7 @@ func TestScaleFactor(t *testing.T) {
 }
 
 func TestScaleWhileScaledIsANoOp(t *testing.T) {
+	goDefault(t)
 	before := runtime.GOMAXPROCS(0)
 	first := Scale(2, LookupEnv(noEnv))
 	second := Scale(3, LookupEnv(noEnv))
