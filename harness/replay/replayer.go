@@ -68,7 +68,8 @@ type Replayer struct {
 	live              []atomic.Pointer[string]
 
 	inFlight atomic.Int64
-	// workers counts the goroutines requests run on, busy or idle.
+	// workers counts the goroutines requests run on, busy or idle; the
+	// one leading the dispatch is not among them while it leads.
 	workers atomic.Int64
 	mu      sync.Mutex // guards col for Progress
 	col     *collector
@@ -533,24 +534,29 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 		}
 		return r.endDispatch(&mu, &stopped, dispatched)
 	}
-	var worker func(t task)
-	// start gives t to an idle worker, or to a new one.
+	var worker func(t task, counted bool)
+	// start gives t to an idle worker, or to a new one (counted among the
+	// workers unless it starts as the leader).
 	start := func(t task) {
 		select {
 		case work <- t:
 		default:
 			wg.Add(1)
-			r.workers.Add(1)
-			go worker(t)
+			if !t.lead {
+				r.workers.Add(1)
+			}
+			go worker(t, !t.lead)
 		}
 	}
 	fire = func(d plan.Due) { // the caller marked d sent
 		r.inFlight.Add(1)
 		start(task{d: d})
 	}
-	worker = func(t task) {
+	worker = func(t task, counted bool) {
 		defer func() {
-			r.workers.Add(-1)
+			if counted {
+				r.workers.Add(-1)
+			}
 			wg.Done()
 		}()
 		// One timer per worker, made when it first waits and reset only
@@ -561,12 +567,16 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 			if t.lead {
 				// The leader is not counted among the workers while it
 				// leads: it waits for no request.
-				r.workers.Add(-1)
+				if counted {
+					r.workers.Add(-1)
+					counted = false
+				}
 				next, ok := lead()
-				r.workers.Add(1)
 				if !ok {
 					return
 				}
+				r.workers.Add(1)
+				counted = true
 				d = next
 				r.inFlight.Add(1)
 				start(task{lead: true})
