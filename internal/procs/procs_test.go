@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"testing"
@@ -8,43 +9,44 @@ import (
 
 func noEnv(string) (string, bool) { return "", false }
 
-// goDefault skips a test that undoes a Scale when this process's GOMAXPROCS
-// comes from the environment: undoing gives it back to Go's default, which
-// ignores the variable, so the value before would not come back.
-func goDefault(t *testing.T) {
+// defaultProcs returns Go's default GOMAXPROCS, which undoing a Scale gives
+// back. It skips the test when this process's GOMAXPROCS comes from the
+// environment: the default ignores the variable, so the value before would
+// not come back.
+func defaultProcs(t *testing.T) int {
 	t.Helper()
 	if os.Getenv("GOMAXPROCS") != "" {
 		t.Skip("GOMAXPROCS is set in the environment")
 	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// wantProcs fails the test unless GOMAXPROCS is want; when names the moment.
+func wantProcs(t *testing.T, want int, when string) {
+	t.Helper()
+	if got := runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("GOMAXPROCS = %d %s, want %d", got, when, want)
+	}
 }
 
 func TestScaleMultipliesAndRestores(t *testing.T) {
-	goDefault(t)
-	before := runtime.GOMAXPROCS(0)
+	before := defaultProcs(t)
 	restore := Scale(2, LookupEnv(noEnv))
-	if got := runtime.GOMAXPROCS(0); got != 2*before {
-		t.Errorf("GOMAXPROCS = %d after Scale(2), want %d", got, 2*before)
-	}
+	wantProcs(t, 2*before, "after Scale(2)")
 	restore()
-	if got := runtime.GOMAXPROCS(0); got != before {
-		t.Errorf("GOMAXPROCS = %d after restore, want %d", got, before)
-	}
+	wantProcs(t, before, "after restore")
 }
 
 func TestScaleTakesAnEmptyGOMAXPROCSAsUnset(t *testing.T) {
-	goDefault(t)
-	before := runtime.GOMAXPROCS(0)
+	before := defaultProcs(t)
 	empty := func(k string) (string, bool) { return "", k == "GOMAXPROCS" }
 	restore := Scale(2, LookupEnv(empty))
-	if got := runtime.GOMAXPROCS(0); got != 2*before {
-		t.Errorf("GOMAXPROCS = %d with GOMAXPROCS empty in the environment, want %d", got, 2*before)
-	}
+	wantProcs(t, 2*before, "with GOMAXPROCS empty in the environment")
 	restore()
 }
 
 func TestScaleLeavesAUserChoiceAlone(t *testing.T) {
-	goDefault(t)
-	before := runtime.GOMAXPROCS(0)
+	before := defaultProcs(t)
 	env := func(k string) (string, bool) {
 		if k == "GOMAXPROCS" {
 			return "3", true
@@ -52,48 +54,32 @@ func TestScaleLeavesAUserChoiceAlone(t *testing.T) {
 		return "", false
 	}
 	restore := Scale(2, LookupEnv(env))
-	if got := runtime.GOMAXPROCS(0); got != before {
-		t.Errorf("GOMAXPROCS = %d with GOMAXPROCS set in the environment, want it left at %d", got, before)
-	}
+	wantProcs(t, before, "with GOMAXPROCS set in the environment")
 	restore()
-	if got := runtime.GOMAXPROCS(0); got != before {
-		t.Errorf("GOMAXPROCS = %d after restore, want %d", got, before)
-	}
+	wantProcs(t, before, "after restore")
 }
 
 func TestScaleFactor(t *testing.T) {
-	goDefault(t)
-	before := runtime.GOMAXPROCS(0)
+	before := defaultProcs(t)
 	for _, tc := range []struct{ perCPU, want int }{
 		{-1, before}, {0, before}, {1, before}, {3, 3 * before}, {1000, MaxPerCPU * before},
 	} {
 		restore := Scale(tc.perCPU, LookupEnv(noEnv))
-		if got := runtime.GOMAXPROCS(0); got != tc.want {
-			t.Errorf("Scale(%d): GOMAXPROCS = %d, want %d", tc.perCPU, got, tc.want)
-		}
+		wantProcs(t, tc.want, fmt.Sprintf("after Scale(%d)", tc.perCPU))
 		restore()
 	}
-	if got := runtime.GOMAXPROCS(0); got != before {
-		t.Errorf("GOMAXPROCS = %d after the restores, want %d", got, before)
-	}
+	wantProcs(t, before, "after the restores")
 }
 
 func TestScaleWhileScaledIsANoOp(t *testing.T) {
-	goDefault(t)
-	before := runtime.GOMAXPROCS(0)
+	before := defaultProcs(t)
 	first := Scale(2, LookupEnv(noEnv))
 	second := Scale(3, LookupEnv(noEnv))
-	if got := runtime.GOMAXPROCS(0); got != 2*before {
-		t.Errorf("GOMAXPROCS = %d after a second Scale, want the first's %d", got, 2*before)
-	}
+	wantProcs(t, 2*before, "after a second Scale (the first's)")
 	first()
 	second() // restores nothing: it changed nothing
-	if got := runtime.GOMAXPROCS(0); got != before {
-		t.Errorf("GOMAXPROCS = %d after both restores, want %d", got, before)
-	}
+	wantProcs(t, before, "after both restores")
 	again := Scale(2, LookupEnv(noEnv))
-	if got := runtime.GOMAXPROCS(0); got != 2*before {
-		t.Errorf("GOMAXPROCS = %d after Scale once the first was restored, want %d", got, 2*before)
-	}
+	wantProcs(t, 2*before, "after Scale once the first was restored")
 	again()
 }
