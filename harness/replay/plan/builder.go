@@ -87,8 +87,8 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	if !b.cfg.filter.keep(n, &c) {
 		return nil // its Call is not kept either: the plan holds its table
 	}
-	n.call = b.calls.of(c)
 	if b.pass == passRequests {
+		// The first pass's node has its Call already.
 		if b.cursor >= len(b.nodes) || b.nodes[b.cursor].ID != id {
 			return fmt.Errorf("%w: exchange %d: not the exchange the first pass read at position %d (the recording changed between passes)", ErrBadExchange, id, b.cursor)
 		}
@@ -99,6 +99,7 @@ func (b *Builder) Add(ex *rprpb.Exchange) error {
 	if b.duplicate(id) {
 		return fmt.Errorf("%w: exchange %d: duplicate id", ErrBadExchange, id)
 	}
+	n.call = b.calls.of(c)
 	b.nodes = append(b.nodes, n)
 	if b.pass == passSingle {
 		b.addRequest(ex, n)
