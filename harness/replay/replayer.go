@@ -493,6 +493,7 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 	// sent, or until none is left or the run ends (ok false; it then
 	// closes dispatched).
 	lead := func() (next plan.Due, ok bool) {
+	dispatching:
 		for {
 			mu.Lock()
 			if h.Len() == 0 {
@@ -503,7 +504,7 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 				select {
 				case <-wake:
 				case <-runCtx.Done():
-					return r.endDispatch(&mu, &stopped, dispatched)
+					break dispatching
 				}
 				continue
 			}
@@ -519,7 +520,7 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 					armed = -1
 				case <-wake:
 				case <-runCtx.Done():
-					return r.endDispatch(&mu, &stopped, dispatched)
+					break dispatching
 				}
 				continue
 			}
@@ -532,7 +533,13 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 			mu.Unlock()
 			return next, true
 		}
-		return r.endDispatch(&mu, &stopped, dispatched)
+		// Dispatching is over: no completion sends a successor directly
+		// any more, and dispatch's caller may wind the run down.
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		close(dispatched)
+		return plan.Due{}, false
 	}
 	var worker func(t task, counted bool)
 	// start gives t to an idle worker, or to a new one (counted among the
@@ -615,14 +622,4 @@ func (r *Replayer) dispatch(ctx context.Context, st *dispatchState, results chan
 type task struct {
 	d    plan.Due
 	lead bool
-}
-
-// endDispatch ends dispatching: no completion sends a successor directly
-// any more, and dispatch's caller may wind the run down.
-func (r *Replayer) endDispatch(mu *sync.Mutex, stopped *bool, dispatched chan struct{}) (plan.Due, bool) {
-	mu.Lock()
-	*stopped = true
-	mu.Unlock()
-	close(dispatched)
-	return plan.Due{}, false
 }
