@@ -30,7 +30,6 @@ import (
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 	replaycmd "github.com/reprise-dev/reprise/internal/cmd/replay"
 	"github.com/reprise-dev/reprise/internal/gcpace"
-	"github.com/reprise-dev/reprise/internal/procs"
 )
 
 type options struct {
@@ -97,14 +96,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.gcHeadroomMiB < 0 || o.gcHeadroomMiB > 1<<20 {
-		return errors.New("-gc-headroom-mib must be 0 to 1048576")
+	undo, err := replaycmd.Tune(o.gcHeadroomMiB, o.procsPerCPU) // as reprise replay does
+	if err != nil {
+		return err
 	}
-	defer gcpace.Start(uint64(o.gcHeadroomMiB) << 20)()
-	if o.procsPerCPU < 0 || o.procsPerCPU > procs.MaxPerCPU {
-		return fmt.Errorf("-procs-per-cpu must be 0 to %d", procs.MaxPerCPU)
-	}
-	defer procs.Scale(o.procsPerCPU)()
+	defer undo()
 	stopCPU, err := record(o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
 	if err != nil {
 		return err

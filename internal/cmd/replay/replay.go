@@ -160,6 +160,25 @@ Exit status: 0 valid run, 1 failed run, 2 bad input or refused target,
 	return cmd
 }
 
+// Tune sets up the runtime for a replay, as --gc-headroom-mib and
+// --procs-per-cpu ask, and returns what undoes it; a value out of range is
+// an error that names the flag. The plan is large and never changes, while
+// a request's garbage does not grow with it: the GC's headroom is fixed
+// rather than the size of the live heap, which would double the peak
+// (docs/replay.md, Output). Two Go processors per CPU cut the generator
+// lag's tail (docs/replay.md, Timing accuracy).
+func Tune(gcHeadroomMiB, procsPerCPU int) (undo func(), err error) {
+	if gcHeadroomMiB < 0 || gcHeadroomMiB > maxGCHeadroomMiB {
+		return nil, fmt.Errorf("replay: --gc-headroom-mib %d: want 0 to %d", gcHeadroomMiB, maxGCHeadroomMiB)
+	}
+	if procsPerCPU < 0 || procsPerCPU > procs.MaxPerCPU {
+		return nil, fmt.Errorf("replay: --procs-per-cpu %d: want 0 to %d", procsPerCPU, procs.MaxPerCPU)
+	}
+	unscale := procs.Scale(procsPerCPU)
+	stop := gcpace.Start(uint64(gcHeadroomMiB) << 20)
+	return func() { stop(); unscale() }, nil
+}
+
 func run(ctx context.Context, opts *Options) error {
 	if opts.now == nil {
 		opts.now = time.Now
@@ -168,17 +187,11 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cli.BadInput(err)
 	}
-	if opts.GCHeadroomMiB < 0 || opts.GCHeadroomMiB > maxGCHeadroomMiB {
-		return cli.BadInput(fmt.Errorf("replay: --gc-headroom-mib %d: want 0 to %d", opts.GCHeadroomMiB, maxGCHeadroomMiB))
+	undo, err := Tune(opts.GCHeadroomMiB, opts.ProcsPerCPU)
+	if err != nil {
+		return cli.BadInput(err)
 	}
-	if opts.ProcsPerCPU < 0 || opts.ProcsPerCPU > procs.MaxPerCPU {
-		return cli.BadInput(fmt.Errorf("replay: --procs-per-cpu %d: want 0 to %d", opts.ProcsPerCPU, procs.MaxPerCPU))
-	}
-	defer procs.Scale(opts.ProcsPerCPU)()
-	// The plan is large and never changes, while a request's garbage does
-	// not grow with it: the GC's headroom is fixed rather than the size of
-	// the live heap, which would double the peak (docs/replay.md, Memory).
-	defer gcpace.Start(uint64(opts.GCHeadroomMiB) << 20)()
+	defer undo()
 	mode, schedOpts, err := timing(sc)
 	if err != nil {
 		return cli.BadInput(err)
