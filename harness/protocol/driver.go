@@ -79,6 +79,17 @@ type Call struct {
 	// Clock returns the current offset from the run's start; every time a
 	// driver reports comes from it.
 	Clock func() time.Duration
+	// Timeout bounds the call from when Do starts (a wait for the
+	// connection counts) to the end of its response, besides any deadline
+	// ctx has; 0 leaves ctx's alone. Where the caller would otherwise wrap
+	// ctx per call, a context and a timer each time, a driver can set a
+	// deadline on its socket instead; one that hands ctx on uses Bound.
+	Timeout time.Duration
+	// BodyBuf, when not nil, is room for the response body: a driver may
+	// read the body into its array, which Reply.Body then shares. The
+	// caller reuses it once done with the Reply, so that a body is not an
+	// allocation per request.
+	BodyBuf []byte
 	// OnMessage, when set, is called with each server message as it
 	// arrives (index among the Reply's Messages), so a live value can be
 	// captured before the stream ends. It must not block.
@@ -88,6 +99,15 @@ type Call struct {
 	// a long stream's bytes are not held until the call ends. The caller
 	// then reads live values only in OnMessage.
 	DiscardMessageData bool
+}
+
+// Bound returns ctx bounded by the call's Timeout, for a driver that
+// passes a context on; cancel releases it.
+func (c *Call) Bound(ctx context.Context) (bounded context.Context, cancel context.CancelFunc) {
+	if c.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.Timeout)
 }
 
 // OutMessage is a client message to send.

@@ -1,11 +1,15 @@
 package replay
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
@@ -73,4 +77,100 @@ func BenchmarkStoreRecorded(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRunStored measures what one replayed request costs the
+// replayer, allocations above all (every byte allocated per request
+// brings the next GC cycle closer, and requests due during a cycle go out
+// late): requests shaped like bench/cmd/genrec's (five headers, a 1 KiB
+// JSON answer) read back from a Store, with results written, against a
+// loopback server that allocates nothing per request, so that what
+// -benchmem reports is the replayer's.
+func BenchmarkRunStored(b *testing.B) {
+	const sessions = 64
+	target := rawServer(b, fixedResponse)
+	exs := make([]*rprpb.Exchange, 0, b.N)
+	for i := range b.N {
+		sess := "s" + strconv.Itoa(i%sessions)
+		exs = append(exs, ex{id: uint64(i + 1), session: sess, conn: uint64(i%sessions + 1),
+			path: "/v1/items/" + strconv.Itoa(100000+i), query: "view=full&lang=en", startMs: int64(i), endMs: int64(i),
+			reqHeaders: [][2]string{{"User-Agent", "bench-client/1.0 (linux; amd64)"}, {"Accept", "application/json"},
+				{"Accept-Language", "en-GB,en;q=0.9"}, {"X-Session", sess}, {"X-Request-Id", "req-" + strconv.Itoa(i)}},
+			respHeaders: [][2]string{{"Content-Type", "application/json"}, {"Content-Length", strconv.Itoa(len(benchBody))}},
+			respBody:    benchBody}.pb())
+	}
+	p, err := plan.Build(exs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := p.Schedule(plan.ASAP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := LoadExchanges(context.Background(), records(exs), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	exs = nil
+	b.ReportAllocs()
+	b.ResetTimer()
+	sum, err := Run(context.Background(), s, st, target, OutDir(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if sum.Requests.Sent != b.N || sum.Errors.Total() != 0 {
+		b.Fatalf("sent %d of %d, errors %+v", sum.Requests.Sent, b.N, sum.Errors)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// benchBody is about 1 KiB of JSON, like bench/cmd/backend's answer.
+var benchBody = `{"id":123,"name":"Sword of Benchmarks","tags":[` + strings.Repeat(`"tag-00",`, 100) + `"end"]}`
+
+var fixedResponse = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+	strconv.Itoa(len(benchBody)) + "\r\n\r\n" + benchBody
+
+// rawServer answers every request on every connection with resp, reading
+// requests as a head up to its blank line (they have no body), allocating
+// per connection only.
+func rawServer(tb testing.TB, resp string) *url.URL {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	tb.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br, out := bufio.NewReader(c), []byte(resp)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if len(line) <= 2 { // the blank line ending a head
+						if _, err := c.Write(out); err != nil {
+							return
+						}
+					}
+				}
+			}()
+		}
+	}()
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reprise-dev/reprise/harness/protocol"
@@ -85,7 +86,12 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	// Live values from messages are captured as they arrive: the driver
 	// need not keep a stream's bytes until it ends.
 	call.DiscardMessageData = true
+	buf := bodyBufs.Get().(*[]byte)
+	call.BodyBuf = *buf
 	rep, err := r.send(ctx, key, drv, call, r.lasted(ex))
+	// Nothing of the body outlives do: the diff and the live values are
+	// copies.
+	defer recycleBody(buf, rep.Body)
 	res.SentNs, res.FirstByteNs, res.DoneNs = int64(rep.Sent), int64(rep.FirstByte), int64(rep.Done)
 	res.Status, res.GrpcStatus = int32(rep.Status), rep.GRPCStatus
 	if err != nil {
@@ -122,6 +128,29 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	return res, nil
 }
 
+// bodyBufs holds the buffers response bodies are read into (Call.BodyBuf):
+// a 1 KiB answer was an allocation of 1 KiB per request, and what a
+// request allocates sets how often the GC runs, whose cycles are where
+// requests go out late.
+var bodyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4<<10)
+	return &b
+}}
+
+// maxPooledBody is the largest buffer bodyBufs keeps: a rare large body
+// should not hold its memory for the rest of the run.
+const maxPooledBody = 64 << 10
+
+// recycleBody returns a body's buffer to bodyBufs through buf, the pool's
+// holder it came in: the body itself when it fits (the driver may have
+// grown the buffer, or read into one of its own), or buf's own.
+func recycleBody(buf *[]byte, body []byte) {
+	if c := cap(body); c > 0 && c <= maxPooledBody {
+		*buf = body[:0]
+	}
+	bodyBufs.Put(buf)
+}
+
 // lasted is how long a streaming call ran when recorded, ÷ speed: its
 // messages keep their offsets, so its timeout counts only after that.
 // Unary calls and plain requests get 0.
@@ -135,15 +164,17 @@ func (r *Replayer) lasted(ex *rprpb.Exchange) time.Duration {
 
 // send runs the call on the recorded connection's client, bounded by the
 // timeout, which starts to count once the call's recorded duration
-// (lasted) or, for a WebSocket, its hold has passed.
+// (lasted) or, for a WebSocket, its hold has passed. The bound is the
+// call's Timeout, not a context of its own: the driver sets it as a
+// deadline, where a context.WithTimeout per request allocated a context
+// and a timer each time.
 func (r *Replayer) send(ctx context.Context, key connKey, drv protocol.Driver, call *protocol.Call, lasted time.Duration) (*protocol.Reply, error) {
 	conn, err := r.conns.get(key, drv)
 	if err != nil {
 		now := call.Clock()
 		return &protocol.Reply{GRPCStatus: -1, Sent: now, FirstByte: now, Done: now}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout+max(call.Hold, lasted))
-	defer cancel()
+	call.Timeout = r.cfg.timeout + max(call.Hold, lasted)
 	rep, err := conn.Do(ctx, call)
 	if rep == nil {
 		now := call.Clock()

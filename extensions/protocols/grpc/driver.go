@@ -75,6 +75,8 @@ func (c *conn) Close() error { return c.cc.Close() }
 func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
 	rep := &protocol.Reply{GRPCStatus: -1}
 	tr := &callTrace{clock: call.Clock}
+	ctx, release := call.Bound(ctx)
+	defer release()
 	ctx, cancel := context.WithCancel(context.WithValue(ctx, traceKey{}, tr))
 	defer cancel()
 	ctx = metadata.NewOutgoingContext(ctx, outgoingMD(call.Header))

@@ -126,6 +126,8 @@ func (c *conn) Close() error {
 // MaxBody bytes of the body.
 func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
 	rep := &protocol.Reply{GRPCStatus: -1}
+	ctx, cancel := call.Bound(ctx)
+	defer cancel()
 	// The transport's read loop calls the trace hook on its own goroutine,
 	// possibly after RoundTrip has returned an error: hand the time over
 	// atomically.
@@ -145,7 +147,7 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 		return rep, err
 	}
 	defer resp.Body.Close()
-	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, int64(c.t.Limit())))
+	raw, rerr := readUpTo(resp.Body, -1, c.t.Limit(), call.BodyBuf)
 	n, _ := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
 	rep.Done = call.Clock()
 	rep.FirstByte = time.Duration(firstByte.Load())

@@ -29,3 +29,12 @@ func DialWith(t protocol.Target, dial func(ctx context.Context) (net.Conn, error
 	}
 	return c
 }
+
+// Watches counts how often a direct client registered for the end of a
+// call's ctx.
+func Watches(c protocol.Conn) uint64 {
+	h := c.(*h1Conn)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.watchGen
+}

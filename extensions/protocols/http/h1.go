@@ -63,9 +63,15 @@ type h1Conn struct {
 	reused bool       // the connection has completed an exchange
 	idle   *idleCheck // nil where it cannot be checked
 
-	mu     sync.Mutex
-	closed bool
-	nc     net.Conn // the open connection, closed by Close
+	// watching is the Done channel of the ctx whose end aborts the
+	// connection's I/O (see watch); owned by the holder of turn.
+	watching <-chan struct{}
+
+	mu       sync.Mutex
+	closed   bool
+	nc       net.Conn    // the open connection, closed by Close
+	watchGen uint64      // counts watch's registrations; abort acts for the last only
+	unwatch  func() bool // stops the last registration
 }
 
 func newH1Conn(t protocol.Target) *h1Conn {
@@ -121,6 +127,10 @@ func (c *h1Conn) Close() error {
 		return nil
 	}
 	c.closed = true
+	if c.unwatch != nil {
+		c.unwatch()
+		c.unwatch = nil
+	}
 	if c.nc == nil {
 		return nil
 	}
@@ -131,7 +141,8 @@ func (c *h1Conn) Close() error {
 
 // Do sends the request and reads the response, keeping up to the target's
 // MaxBody bytes of the body. Sent is taken before the call waits for its
-// turn on the connection.
+// turn on the connection. The call's Timeout and ctx's deadline, the
+// earlier of the two, bound it from there on as the socket's deadline.
 func (c *h1Conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
 	rep := &protocol.Reply{GRPCStatus: -1}
 	req, err := newRequest(ctx, c.prefix, call)
@@ -142,7 +153,13 @@ func (c *h1Conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, 
 		return rep, err
 	}
 	rep.Sent = call.Clock()
-	err = c.do(ctx, req, call, rep)
+	deadline, _ := ctx.Deadline()
+	if call.Timeout > 0 {
+		if d := time.Now().Add(call.Timeout); deadline.IsZero() || d.Before(deadline) {
+			deadline = d
+		}
+	}
+	err = c.do(ctx, deadline, req, call, rep)
 	rep.Done = call.Clock()
 	if rep.FirstByte == 0 && rep.Status != 0 {
 		rep.FirstByte = rep.Done
@@ -165,38 +182,106 @@ func validateHeaders(h http.Header) error {
 	return nil
 }
 
-func (c *h1Conn) do(ctx context.Context, req *http.Request, call *protocol.Call, rep *protocol.Reply) error {
+// do runs the call once it has the connection's turn; deadline (zero:
+// none) bounds it.
+func (c *h1Conn) do(ctx context.Context, deadline time.Time, req *http.Request, call *protocol.Call, rep *protocol.Reply) error {
 	select {
 	case c.turn <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("wait for the connection: %w", ctx.Err())
+	default:
+		if err := c.waitTurn(ctx, deadline); err != nil {
+			return err
+		}
 	}
 	defer func() { <-c.turn }()
-	fresh, err := c.ready(ctx)
+	fresh, err := c.ready(ctx, deadline)
 	if err != nil {
 		return err
 	}
-	retry, err := c.exchange(ctx, req, call, rep)
+	retry, err := c.exchange(ctx, deadline, req, call, rep)
 	if err == nil || fresh || !retry {
 		return err
 	}
 	// The server had given up on the kept connection before answering:
 	// send the request once more, on a fresh connection whose failure is
 	// the answer.
-	if _, err := c.ready(ctx); err != nil {
+	if _, err := c.ready(ctx, deadline); err != nil {
 		return err
 	}
 	if len(call.Body) > 0 {
 		req.Body = io.NopCloser(bytes.NewReader(call.Body))
 	}
-	_, err = c.exchange(ctx, req, call, rep)
+	_, err = c.exchange(ctx, deadline, req, call, rep)
 	return err
+}
+
+// waitTurn waits for the connection's turn, behind a call still using it,
+// until ctx ends or the deadline passes. Only a call that has to wait
+// pays for a timer.
+func (c *h1Conn) waitTurn(ctx context.Context, deadline time.Time) error {
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case c.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the connection: %w", ctx.Err())
+	case <-expired:
+		return fmt.Errorf("wait for the connection: %w", context.DeadlineExceeded)
+	}
+}
+
+// watch makes the end of ctx abort the connection's I/O (abort). The
+// calls of one replay share a ctx, or contexts made from it that share its
+// Done channel, so a connection registers once for all of them: a
+// registration per call (context.AfterFunc) allocated about 600 bytes a
+// request, and every byte allocated per request brings the next GC cycle
+// closer. The caller holds the turn.
+func (c *h1Conn) watch(ctx context.Context) {
+	done := ctx.Done()
+	if done == c.watching {
+		return
+	}
+	c.watching = done
+	c.mu.Lock()
+	c.watchGen++
+	gen, old := c.watchGen, c.unwatch
+	c.unwatch = nil
+	c.mu.Unlock()
+	if old != nil {
+		old()
+	}
+	if done == nil {
+		return
+	}
+	stop := context.AfterFunc(ctx, func() { c.abort(gen) })
+	c.mu.Lock()
+	if c.closed {
+		stop()
+	} else {
+		c.unwatch = stop
+	}
+	c.mu.Unlock()
+}
+
+// abort fails the pending and later I/O of the open connection, unless a
+// later watch has replaced the registration that called it (the calls
+// moved on to another ctx, whose end alone counts).
+func (c *h1Conn) abort(gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.watchGen && c.nc != nil {
+		_ = c.nc.SetDeadline(aLongTimeAgo)
+	}
 }
 
 // ready makes sure there is a connection to use, dialling one when there is
 // none or when the kept one was closed by the server while idle (as
 // Transport's read loop would have noticed). fresh tells a new connection.
-func (c *h1Conn) ready(ctx context.Context) (fresh bool, err error) {
+func (c *h1Conn) ready(ctx context.Context, deadline time.Time) (fresh bool, err error) {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
@@ -211,9 +296,15 @@ func (c *h1Conn) ready(ctx context.Context) (fresh bool, err error) {
 		}
 		c.drop()
 	}
-	nc, idle, err := c.dial(ctx)
+	dctx := ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	nc, idle, err := c.dial(dctx)
 	if err != nil {
-		return true, failure(ctx, "dial", err)
+		return true, failure(dctx, deadline, "dial", err)
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -252,22 +343,22 @@ func (c *h1Conn) drop() {
 // connection, keeping it when the response allows. retry tells that the
 // request may be sent again on a new connection, as Transport would: no
 // byte of it went out, or it is idempotent and no response byte came back.
-func (c *h1Conn) exchange(ctx context.Context, req *http.Request, call *protocol.Call, rep *protocol.Reply) (retry bool, err error) {
+func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, req *http.Request, call *protocol.Call, rep *protocol.Reply) (retry bool, err error) {
 	nc := c.w.conn
-	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
-		_ = nc.SetDeadline(deadline)
-	}
-	stop := func() bool { return true }
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+	c.watch(ctx)
+	// Set before ctx is looked at: an abort that comes after the look
+	// overrides this deadline, and one that came before it is seen.
+	_ = nc.SetDeadline(deadline)
+	if err := ctx.Err(); err != nil {
+		c.drop() // aborted, or about to be
+		return false, failure(ctx, deadline, "write request", err)
 	}
 	keep := false
 	defer func() {
-		if !stop() { // the ctx ended: the deadline may be set in the past
+		if ctx.Err() != nil { // aborted: the deadline may be set in the past
 			keep = false
 		}
-		if keep && hasDeadline && nc.SetDeadline(time.Time{}) != nil {
+		if keep && !deadline.IsZero() && nc.SetDeadline(time.Time{}) != nil {
 			keep = false
 		}
 		if keep {
@@ -279,22 +370,22 @@ func (c *h1Conn) exchange(ctx context.Context, req *http.Request, call *protocol
 
 	c.w.read, c.w.written = 0, 0
 	if err := req.Write(c.bw); err != nil {
-		return c.mayRetry(ctx, req), failure(ctx, "write request", err)
+		return c.mayRetry(ctx, req), failure(ctx, deadline, "write request", err)
 	}
 	if err := c.bw.Flush(); err != nil {
-		return c.mayRetry(ctx, req), failure(ctx, "write request", err)
+		return c.mayRetry(ctx, req), failure(ctx, deadline, "write request", err)
 	}
 	c.w.limitHead(true)
 	defer c.w.limitHead(false)
 	if _, err := c.br.Peek(1); err != nil {
-		return c.mayRetry(ctx, req), failure(ctx, "read response", err)
+		return c.mayRetry(ctx, req), failure(ctx, deadline, "read response", err)
 	}
 	rep.FirstByte = call.Clock()
 	var resp *http.Response
 	for {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
-			return false, failure(ctx, "read response", err)
+			return false, failure(ctx, deadline, "read response", err)
 		}
 		// 1xx responses are interim (101 is not: it ends the exchange).
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
@@ -307,7 +398,7 @@ func (c *h1Conn) exchange(ctx context.Context, req *http.Request, call *protocol
 	if resp.Body == http.NoBody { // HEAD, 204, 304: Content-Length describes no bytes here
 		length = 0
 	}
-	raw, rerr := readUpTo(resp.Body, length, c.t.Limit())
+	raw, rerr := readUpTo(resp.Body, length, c.t.Limit(), call.BodyBuf)
 	n, derr := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
 	rep.Trailer = resp.Trailer
 	rep.Body, rep.Size = raw, int64(len(raw))+n
@@ -315,7 +406,7 @@ func (c *h1Conn) exchange(ctx context.Context, req *http.Request, call *protocol
 		rerr = derr
 	}
 	if rerr != nil {
-		return false, failure(ctx, "read body", rerr)
+		return false, failure(ctx, deadline, "read body", rerr)
 	}
 	keep = !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols
 	return false, nil
@@ -345,27 +436,46 @@ func idempotent(req *http.Request) bool {
 	return ok
 }
 
-// readUpTo reads up to limit bytes of body, allocating once when the
-// length is known.
-func readUpTo(body io.Reader, length int64, limit int) ([]byte, error) {
-	if length < 0 {
-		return io.ReadAll(io.LimitReader(body, int64(limit)))
+// readUpTo reads up to limit bytes of body into buf's array while they
+// fit, allocating once when the length is known and they do not; it
+// grows buf as append does when the length is unknown. The result is never
+// nil.
+func readUpTo(body io.Reader, length int64, limit int, buf []byte) ([]byte, error) {
+	if length >= 0 {
+		n := int(min(length, int64(limit)))
+		if buf == nil || n > cap(buf) {
+			buf = make([]byte, n)
+		}
+		m, err := io.ReadFull(body, buf[:n])
+		return buf[:m], err
 	}
-	buf := make([]byte, min(length, int64(limit)))
-	n, err := io.ReadFull(body, buf)
-	return buf[:n], err
+	buf = buf[:0]
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := body.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+m]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
-// failure names the step that failed; when the call's ctx ended, the error
-// wraps ctx.Err() so that the caller can tell.
-func failure(ctx context.Context, step string, err error) error {
+// failure names the step that failed; when the call's ctx ended or its
+// deadline passed, the error wraps ctx.Err() or context.DeadlineExceeded
+// so that the caller can tell.
+func failure(ctx context.Context, deadline time.Time, step string, err error) error {
 	cerr := ctx.Err()
-	if cerr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		// The connection's deadline is the ctx's: it may fire before
-		// the ctx's own timer has marked it done.
-		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-			cerr = context.DeadlineExceeded
-		}
+	if cerr == nil && errors.Is(err, os.ErrDeadlineExceeded) && !deadline.IsZero() && !time.Now().Before(deadline) {
+		// The connection's deadline is the call's (the ctx's deadline
+		// or the call's Timeout): it may fire before the ctx's own
+		// timer has marked it done.
+		cerr = context.DeadlineExceeded
 	}
 	switch {
 	case cerr == nil:

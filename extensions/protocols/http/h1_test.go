@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -626,4 +627,41 @@ func httptestTLS(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	srv.EnableHTTP2 = true
 	srv.TLS = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 	return srv
+}
+
+// A body read into the call's buffer: in its array while it fits, grown
+// (chunked) or replaced (known length) when it does not, and cut at the
+// limit either way. The sizes cross the buffer's and the limit's.
+func TestH1ReadsTheBodyIntoTheCallsBuffer(t *testing.T) {
+	body := strings.Repeat("0123456789", 10)
+	srv, conns := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		if r.URL.Path == "/chunked" {
+			_, _ = io.WriteString(w, body[:n/2])
+			w.(http.Flusher).Flush()
+			_, _ = io.WriteString(w, body[n/2:n])
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(n))
+		_, _ = io.WriteString(w, body[:n])
+	})
+	c := dialH1(t, srv.URL, func(tg *protocol.Target) { tg.MaxBody = 60 })
+	for _, path := range []string{"/length", "/chunked"} {
+		for _, n := range []int{0, 5, 16, 40, 100} {
+			buf := make([]byte, 3, 16) // its length is not the body's
+			call := newCall("GET", path, nil, nil)
+			call.RawQuery = "n=" + strconv.Itoa(n)
+			call.BodyBuf = buf
+			rep, err := c.Do(t.Context(), call)
+			require.NoError(t, err, "%s %d", path, n)
+			want := body[:min(n, 60)]
+			assert.Equal(t, want, string(rep.Body), "%s %d", path, n)
+			assert.NotNil(t, rep.Body, "%s %d: an empty body is not nil", path, n)
+			assert.EqualValues(t, n, rep.Size, "%s %d", path, n)
+			if len(want) > 0 && len(want) <= cap(buf) {
+				assert.Same(t, &buf[:1][0], &rep.Body[0], "%s %d: read into the buffer", path, n)
+			}
+		}
+	}
+	assert.EqualValues(t, 1, conns.Load())
 }

@@ -51,6 +51,8 @@ var handshakeHeaders = []string{"Sec-Websocket-Key", "Sec-Websocket-Version", "S
 // and ends when either side closed, or when the call's Hold has passed.
 func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
 	rep := &protocol.Reply{GRPCStatus: -1}
+	ctx, release := call.Bound(ctx)
+	defer release()
 	u := c.t.URL
 	target := strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/") + call.Path
 	if call.RawQuery != "" {
