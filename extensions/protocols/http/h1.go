@@ -2,7 +2,6 @@ package http
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,10 +44,12 @@ var aLongTimeAgo = time.Unix(1, 0)
 // replayed on it queue behind a slow one as they did, and the wait shows
 // in their latency (done − intended).
 type h1Conn struct {
-	t      protocol.Target
-	prefix string
-	addr   string      // host:port to dial
-	tls    *tls.Config // nil for http targets
+	t        protocol.Target
+	prefix   string
+	basePath string      // the target URL's path, no trailing slash
+	host     string      // the Host header; "" leaves writing to net/http
+	addr     string      // host:port to dial
+	tls      *tls.Config // nil for http targets
 	// dial connects, with what checks the connection while it is idle; a
 	// test replaces it.
 	dial func(ctx context.Context) (net.Conn, *idleCheck, error)
@@ -62,6 +64,10 @@ type h1Conn struct {
 	bw     *bufio.Writer
 	reused bool       // the connection has completed an exchange
 	idle   *idleCheck // nil where it cannot be checked
+	// For writeHead and ReadResponse, reused by every call.
+	keys    []string
+	num     [20]byte
+	headReq http.Request
 
 	// watching is the Done channel of the ctx whose end aborts the
 	// connection's I/O (see watch); owned by the holder of turn.
@@ -83,7 +89,8 @@ func newH1Conn(t protocol.Target) *h1Conn {
 			port = "443"
 		}
 	}
-	c := &h1Conn{t: t, prefix: urlPrefix(u), addr: net.JoinHostPort(u.Hostname(), port), turn: make(chan struct{}, 1)}
+	c := &h1Conn{t: t, prefix: urlPrefix(u), basePath: strings.TrimSuffix(u.Path, "/"), host: cleanHost(u.Host),
+		addr: net.JoinHostPort(u.Hostname(), port), turn: make(chan struct{}, 1)}
 	if u.Scheme == "https" {
 		cfg := t.TLS.Clone()
 		if cfg == nil {
@@ -145,11 +152,11 @@ func (c *h1Conn) Close() error {
 // earlier of the two, bound it from there on as the socket's deadline.
 func (c *h1Conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
 	rep := &protocol.Reply{GRPCStatus: -1}
-	req, err := newRequest(ctx, c.prefix, call)
+	out, err := c.outgoing(ctx, call)
 	if err != nil {
 		return rep, err
 	}
-	if err := validateHeaders(req.Header); err != nil {
+	if err := validateHeaders(call.Header); err != nil {
 		return rep, err
 	}
 	rep.Sent = call.Clock()
@@ -159,7 +166,7 @@ func (c *h1Conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, 
 			deadline = d
 		}
 	}
-	err = c.do(ctx, deadline, req, call, rep)
+	err = c.do(ctx, deadline, out, call, rep)
 	rep.Done = call.Clock()
 	if rep.FirstByte == 0 && rep.Status != 0 {
 		rep.FirstByte = rep.Done
@@ -184,7 +191,7 @@ func validateHeaders(h http.Header) error {
 
 // do runs the call once it has the connection's turn; deadline (zero:
 // none) bounds it.
-func (c *h1Conn) do(ctx context.Context, deadline time.Time, req *http.Request, call *protocol.Call, rep *protocol.Reply) error {
+func (c *h1Conn) do(ctx context.Context, deadline time.Time, out outgoing, call *protocol.Call, rep *protocol.Reply) error {
 	select {
 	case c.turn <- struct{}{}:
 	default:
@@ -197,7 +204,7 @@ func (c *h1Conn) do(ctx context.Context, deadline time.Time, req *http.Request, 
 	if err != nil {
 		return err
 	}
-	retry, err := c.exchange(ctx, deadline, req, call, rep)
+	retry, err := c.exchange(ctx, deadline, out, call, rep)
 	if err == nil || fresh || !retry {
 		return err
 	}
@@ -207,10 +214,8 @@ func (c *h1Conn) do(ctx context.Context, deadline time.Time, req *http.Request, 
 	if _, err := c.ready(ctx, deadline); err != nil {
 		return err
 	}
-	if len(call.Body) > 0 {
-		req.Body = io.NopCloser(bytes.NewReader(call.Body))
-	}
-	_, err = c.exchange(ctx, deadline, req, call, rep)
+	out.resend(call)
+	_, err = c.exchange(ctx, deadline, out, call, rep)
 	return err
 }
 
@@ -343,7 +348,7 @@ func (c *h1Conn) drop() {
 // connection, keeping it when the response allows. retry tells that the
 // request may be sent again on a new connection, as Transport would: no
 // byte of it went out, or it is idempotent and no response byte came back.
-func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, req *http.Request, call *protocol.Call, rep *protocol.Reply) (retry bool, err error) {
+func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, out outgoing, call *protocol.Call, rep *protocol.Reply) (retry bool, err error) {
 	nc := c.w.conn
 	c.watch(ctx)
 	// Set before ctx is looked at: an abort that comes after the look
@@ -369,21 +374,29 @@ func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, req *http.Req
 	}()
 
 	c.w.read, c.w.written = 0, 0
-	if err := req.Write(c.bw); err != nil {
-		return c.mayRetry(ctx, req), failure(ctx, deadline, "write request", err)
+	head := out.req
+	if head != nil {
+		err = head.Write(c.bw)
+	} else {
+		err = c.writeHead(out, call)
+		c.headReq.Method = out.method
+		head = &c.headReq
+	}
+	if err != nil {
+		return c.mayRetry(ctx, out.method, call.Header), failure(ctx, deadline, "write request", err)
 	}
 	if err := c.bw.Flush(); err != nil {
-		return c.mayRetry(ctx, req), failure(ctx, deadline, "write request", err)
+		return c.mayRetry(ctx, out.method, call.Header), failure(ctx, deadline, "write request", err)
 	}
 	c.w.limitHead(true)
 	defer c.w.limitHead(false)
 	if _, err := c.br.Peek(1); err != nil {
-		return c.mayRetry(ctx, req), failure(ctx, deadline, "read response", err)
+		return c.mayRetry(ctx, out.method, call.Header), failure(ctx, deadline, "read response", err)
 	}
 	rep.FirstByte = call.Clock()
 	var resp *http.Response
 	for {
-		resp, err = http.ReadResponse(c.br, req)
+		resp, err = http.ReadResponse(c.br, head)
 		if err != nil {
 			return false, failure(ctx, deadline, "read response", err)
 		}
@@ -416,22 +429,22 @@ func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, req *http.Req
 // response byte: only on a reused connection, and only if nothing was
 // written or the request is idempotent (the body is in memory, so it can
 // always be sent again).
-func (c *h1Conn) mayRetry(ctx context.Context, req *http.Request) bool {
+func (c *h1Conn) mayRetry(ctx context.Context, method string, h http.Header) bool {
 	if !c.reused || ctx.Err() != nil || c.w.read > 0 {
 		return false
 	}
-	return c.w.written == 0 || idempotent(req)
+	return c.w.written == 0 || idempotent(method, h)
 }
 
 // idempotent is net/http's Request.isReplayable for a body held in memory.
-func idempotent(req *http.Request) bool {
-	switch req.Method {
+func idempotent(method string, h http.Header) bool {
+	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
 	}
-	_, ok := req.Header["Idempotency-Key"]
+	_, ok := h["Idempotency-Key"]
 	if !ok {
-		_, ok = req.Header["X-Idempotency-Key"]
+		_, ok = h["X-Idempotency-Key"]
 	}
 	return ok
 }

@@ -75,6 +75,22 @@ func TestH1WritesWhatTransportWrote(t *testing.T) {
 			"Cookie": {"a=1; b=2"}, "X-Many": {"1", "2"}, "Accept-Encoding": {"gzip, br"}, "Authorization": {"Bearer t"},
 		})},
 		{"expect continue", newCall("POST", "/upload", []byte("payload"), http.Header{"Expect": {"100-continue"}})},
+		{"sub-delims in the path", newCall("GET", "/a!b$c&d'e(f)g*h+i,j;k=l:m@n~o", nil, nil)},
+		{"space in the path", newCall("GET", "/a b", nil, nil)},
+		{"non-ascii path", newCall("GET", "/caf\u00e9/ü", nil, nil)},
+		{"bad escape made good", newCall("GET", "/100%25/x", nil, nil)},
+		{"query with a fragment", func() *protocol.Call {
+			c := newCall("GET", "/q", nil, nil)
+			c.RawQuery = "a=1#frag"
+			return c
+		}()},
+		{"delete empty", newCall("DELETE", "/items/1", nil, nil)},
+		{"options", newCall("OPTIONS", "/", nil, nil)},
+		{"patch body", newCall("PATCH", "/items/1", []byte(`{}`), nil)},
+		{"custom method", newCall("PURGE", "/cache", nil, nil)},
+		{"padded values", newCall("GET", "/", nil, http.Header{"X-Pad": {"  both sides\t "}, "User-Agent": {" ua "}})},
+		{"non-canonical keys", newCall("GET", "/", nil, http.Header{"x-lower": {"v"}, "user-agent": {"lower/1"}})},
+		{"user agent with no value", newCall("GET", "/", nil, http.Header{"User-Agent": nil})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
