@@ -73,7 +73,7 @@ func BenchmarkStoreRecorded(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, _, err := s.recorded(uint64(i%1024 + 1)); err != nil {
+		if _, err := s.recorded(uint64(i%1024 + 1)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -126,26 +126,17 @@ type outMsg struct {
 	truncated  bool
 }
 
-// rebuild makes the outgoing request from the recorded exchange.
+// rebuild makes the outgoing request from the recorded exchange (a Store
+// reads its requests with rebuildStored instead, which gives the same).
 func rebuild(ex *rprpb.Exchange) *outRequest {
 	req := ex.GetRequest()
 	o := &outRequest{
-		proto:     ex.GetProtocol(),
 		method:    req.GetMethod(),
 		path:      req.GetPath(),
 		rawQuery:  req.GetRawQuery(),
 		header:    make(http.Header, len(req.GetHeaders())),
 		body:      bytes.Clone(req.GetBody().GetData()),
 		truncated: req.GetBody().GetTruncated(),
-	}
-	if o.method == "" {
-		o.method = http.MethodGet
-	}
-	if g := ex.GetGrpc(); g != nil && g.GetFullMethod() != "" {
-		o.path = g.GetFullMethod()
-	}
-	if o.path == "" {
-		o.path = "/"
 	}
 	for _, h := range req.GetHeaders() {
 		name := h.GetName()
@@ -155,6 +146,24 @@ func rebuild(ex *rprpb.Exchange) *outRequest {
 		for _, v := range h.GetValues() {
 			o.header.Add(name, v)
 		}
+	}
+	o.finish(ex)
+	return o
+}
+
+// finish completes a request rebuilt from an exchange's request message
+// with what the exchange says around it: the protocol, the defaults, the
+// gRPC method and the client's messages.
+func (o *outRequest) finish(ex *rprpb.Exchange) {
+	o.proto = ex.GetProtocol()
+	if o.method == "" {
+		o.method = http.MethodGet
+	}
+	if g := ex.GetGrpc(); g != nil && g.GetFullMethod() != "" {
+		o.path = g.GetFullMethod()
+	}
+	if o.path == "" {
+		o.path = "/"
 	}
 	var msgs []*rprpb.Message
 	switch o.proto {
@@ -173,7 +182,6 @@ func rebuild(ex *rprpb.Exchange) *outRequest {
 			truncated: m.GetTruncated()})
 		o.truncated = o.truncated || m.GetTruncated()
 	}
-	return o
 }
 
 // decompressMessages leaves every gRPC request message uncompressed: the

@@ -63,12 +63,13 @@ func TestReplayLongMixedAgainstLocalStack(t *testing.T) {
 	require.Len(t, results, len(p.Nodes), "one Result per planned request")
 	logins, bearer, orderReads := 0, 0, 0
 	for _, r := range results {
-		ex, _, err := src.recorded(r.GetExchangeId())
+		got, err := src.recorded(r.GetExchangeId())
 		require.NoError(t, err)
+		ex := got.ex
 		if r.GetStatus() >= 400 {
 			t.Logf("exchange %d %s %s: %d (recorded %d)", r.GetExchangeId(), r.GetMethod(), r.GetRoute(), r.GetStatus(), ex.GetResponse().GetStatus())
 		}
-		auth := firstHeader(ex.GetRequest().GetHeaders(), "Authorization")
+		auth := got.out.header.Get("Authorization")
 		if r.GetMethod() == "GET" && r.GetRoute() == "/v1/orders/{id}" {
 			orderReads++
 			assert.Equal(t, int32(200), r.GetStatus(), "order read-back %d: the new order id was substituted", r.GetExchangeId())

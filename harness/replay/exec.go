@@ -24,7 +24,8 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	proto, _ := r.src.protocol(n.ID)
 	key := connKey{pc.Session, n.Connection, proto}
 	defer r.conns.release(key)
-	ex, recSum, err := r.src.recorded(n.ID)
+	got, err := r.src.recorded(n.ID)
+	ex, recSum := got.ex, got.sum
 	if err != nil {
 		res.Error = "not sent: " + err.Error()
 		if errors.Is(err, ErrStore) {
@@ -37,7 +38,10 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 		res.Error = ErrUnsupported.Error()
 		return res, nil
 	}
-	o := rebuild(ex)
+	o := got.out
+	if o == nil {
+		o = rebuild(ex)
+	}
 	if o.proto == rprpb.Protocol_PROTOCOL_GRPC {
 		// Compressed bytes sent as plain would be garbage to the target:
 		// such a request is not sent, and says why (NotSent).

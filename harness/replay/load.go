@@ -23,10 +23,19 @@ type Source interface {
 	// protocol is the recorded protocol of an exchange; ok is false when
 	// the source lacks it.
 	protocol(id uint64) (p rprpb.Protocol, ok bool)
-	// recorded returns an exchange the caller may read but not modify,
-	// and its response body's summary when the source keeps one (nil:
-	// compute it from the exchange).
-	recorded(id uint64) (*rprpb.Exchange, *recBody, error)
+	// recorded returns an exchange the caller may read but not modify.
+	recorded(id uint64) (stored, error)
+}
+
+// stored is an exchange as a Source hands it out.
+type stored struct {
+	ex *rprpb.Exchange
+	// out is the request already rebuilt, which ex then lacks (a Store
+	// reads it so, see decodeStored); nil: rebuild(ex).
+	out *outRequest
+	// sum is the response body's summary when the source keeps one;
+	// nil: compute it from ex.
+	sum *recBody
 }
 
 // Exchanges are recorded exchanges held in memory, by exchange id. Each
@@ -38,12 +47,12 @@ func (e Exchanges) protocol(id uint64) (rprpb.Protocol, bool) {
 	return ex.GetProtocol(), ex != nil
 }
 
-func (e Exchanges) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
+func (e Exchanges) recorded(id uint64) (stored, error) {
 	ex := e[id]
 	if ex == nil {
-		return nil, nil, fmt.Errorf("%w: exchange %d", ErrMissingExchange, id)
+		return stored{}, fmt.Errorf("%w: exchange %d", ErrMissingExchange, id)
 	}
-	return ex, nil, nil
+	return stored{ex: ex}, nil
 }
 
 // Store is the Source LoadExchanges fills: the planned exchanges, slimmed,
@@ -262,10 +271,10 @@ func (s *Store) protocol(id uint64) (rprpb.Protocol, bool) {
 // errStoreClosed is returned by reads after Close.
 var errStoreClosed = fmt.Errorf("%w closed", ErrStore)
 
-func (s *Store) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
+func (s *Store) recorded(id uint64) (stored, error) {
 	e, ok := s.entry(id)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: exchange %d", ErrMissingExchange, id)
+		return stored{}, fmt.Errorf("%w: exchange %d", ErrMissingExchange, id)
 	}
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
@@ -280,15 +289,19 @@ func (s *Store) recorded(id uint64) (*rprpb.Exchange, *recBody, error) {
 		if errors.Is(err, os.ErrClosed) {
 			err = errStoreClosed
 		}
-		return nil, nil, fmt.Errorf("%w: exchange %d: read back: %w", ErrStore, id, err)
+		return stored{}, fmt.Errorf("%w: exchange %d: read back: %w", ErrStore, id, err)
 	}
 	rb := parseRecHeader(b)
-	ex := &rprpb.Exchange{}
-	// Unmarshal copies strings and bytes: the buffer can be reused.
-	if err := proto.Unmarshal(b[recHeaderLen:], ex); err != nil {
-		return nil, nil, fmt.Errorf("%w: exchange %d: read back: %w", ErrStore, id, err)
+	// Both copy what they keep of the buffer, which can be reused.
+	ex, out, err := decodeStored(b[recHeaderLen:])
+	if errors.Is(err, errTwoRequests) { // not as fill writes them: proto merges
+		ex, out = &rprpb.Exchange{}, nil
+		err = proto.Unmarshal(b[recHeaderLen:], ex)
 	}
-	return ex, &rb, nil
+	if err != nil {
+		return stored{}, fmt.Errorf("%w: exchange %d: read back: %w", ErrStore, id, err)
+	}
+	return stored{ex: ex, out: out, sum: &rb}, nil
 }
 
 // Close releases the file; reads after it fail.

@@ -88,10 +88,10 @@ func TestLoadExchangesSlimsAndKeepsDiffs(t *testing.T) {
 	require.NoError(t, err)
 	defer slimmed.Close()
 	get := func(id uint64) (*rprpb.Exchange, *recBody) {
-		ex, rb, err := slimmed.recorded(id)
+		got, err := slimmed.recorded(id)
 		require.NoError(t, err)
-		require.NotNil(t, rb, "the store keeps every body's summary")
-		return ex, rb
+		require.NotNil(t, got.sum, "the store keeps every body's summary")
+		return got.ex, got.sum
 	}
 	login, _ := get(1)
 	assert.Equal(t, whole[1].GetResponse().GetBody().GetData(), login.GetResponse().GetBody().GetData(),
@@ -178,14 +178,14 @@ func TestStoreAfterClose(t *testing.T) {
 	require.NoError(t, err)
 	s, err := LoadExchanges(context.Background(), records(pbs), p)
 	require.NoError(t, err)
-	got, _, err := s.recorded(1)
+	got, err := s.recorded(1)
 	require.NoError(t, err)
-	assert.True(t, proto.Equal(pbs[0].GetRequest(), got.GetRequest()), "the request is stored whole")
+	assert.Equal(t, rebuild(pbs[0]), got.out, "the request is stored whole")
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "Close is idempotent")
-	_, _, err = s.recorded(1)
+	_, err = s.recorded(1)
 	require.ErrorIs(t, err, errStoreClosed)
-	_, _, err = s.recorded(99)
+	_, err = s.recorded(99)
 	require.ErrorIs(t, err, ErrMissingExchange)
 }
 
@@ -203,7 +203,7 @@ func TestStoreSpillDir(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "the spill file is unlinked as soon as it is made")
-	_, _, err = s.recorded(1)
+	_, err = s.recorded(1)
 	require.NoError(t, err, "and still readable")
 
 	_, err = LoadExchanges(context.Background(), records(pbs), p, SpillDir(filepath.Join(dir, "missing")))
@@ -233,15 +233,15 @@ func TestStoreFindsConsecutiveAndSparseIDs(t *testing.T) {
 			defer s.Close()
 			assert.Equal(t, len(ids), s.Len())
 			for _, id := range ids {
-				got, _, err := s.recorded(id)
+				got, err := s.recorded(id)
 				require.NoError(t, err, "exchange %d", id)
-				assert.Equal(t, "/p/"+strconv.FormatUint(id, 10), got.GetRequest().GetPath())
+				assert.Equal(t, "/p/"+strconv.FormatUint(id, 10), got.out.path)
 			}
 			for _, id := range []uint64{0, ids[0] - 1, ids[len(ids)-1] + 1, 8, 29, 32, 1 << 40} {
 				if slices.Contains(ids, id) {
 					continue
 				}
-				_, _, err := s.recorded(id)
+				_, err := s.recorded(id)
 				assert.ErrorIs(t, err, ErrMissingExchange, "exchange %d was not planned", id)
 			}
 		})
