@@ -61,15 +61,7 @@ func BenchmarkStoreRecorded(b *testing.B) {
 				{"Authorization", "Bearer x"}, {"X-Session-Id", "s"}, {"Accept-Language", "en"}},
 			respBody: `{"id":1,"name":"item","tags":["a","b"]}`}.pb())
 	}
-	p, err := plan.Build(exs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := LoadExchanges(context.Background(), records(exs), p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	_, s := storeOf(b, exs)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -99,19 +91,11 @@ func BenchmarkRunStored(b *testing.B) {
 			respHeaders: [][2]string{{"Content-Type", "application/json"}, {"Content-Length", strconv.Itoa(len(benchBody))}},
 			respBody:    benchBody}.pb())
 	}
-	p, err := plan.Build(exs)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, st := storeOf(b, exs)
 	s, err := p.Schedule(plan.ASAP)
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := LoadExchanges(context.Background(), records(exs), p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
 	exs = nil
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -173,4 +157,20 @@ func rawServer(tb testing.TB, resp string) *url.URL {
 		}
 	}()
 	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
+}
+
+// storeOf plans exs and stores them, as the replay verb does; the store
+// closes with the benchmark.
+func storeOf(b *testing.B, exs []*rprpb.Exchange) (*plan.Plan, *Store) {
+	b.Helper()
+	p, err := plan.Build(exs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := LoadExchanges(context.Background(), records(exs), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return p, s
 }

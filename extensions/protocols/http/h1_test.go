@@ -383,24 +383,37 @@ func TestH1CancelMidBodyReturnsAndDropsTheConnection(t *testing.T) {
 	assert.EqualValues(t, 2, srv.accepted.Load())
 }
 
+// A deadline, the ctx's or the call's Timeout, ends a call the server
+// never answers, with an error that wraps context.DeadlineExceeded.
 func TestH1DeadlineWrapsDeadlineExceeded(t *testing.T) {
 	srv := newRawServer(t, func(_ int, _ net.Conn, br *bufio.Reader) {
 		readRequest(br)
 		_, _ = io.Copy(io.Discard, br) // never answers
 	})
-	c := dialH1(t, srv.URL)
-	// The call's clock starts before the deadline's, so Done on it is at
-	// least the timeout whenever the call ran to its deadline. Done−Sent
-	// would not be: Sent is taken inside Do, which a loaded machine may
-	// reach milliseconds after the deadline started counting.
-	call := newCall("GET", "/", nil, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	rep, err := c.Do(ctx, call)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Zero(t, rep.Status)
-	assert.GreaterOrEqual(t, rep.Done, 100*time.Millisecond, "the call ended at its deadline, not before")
-	assert.GreaterOrEqual(t, rep.Done, rep.Sent)
+	for _, byTimeout := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ctx", true: "timeout"}[byTimeout], func(t *testing.T) {
+			c := dialH1(t, srv.URL)
+			// The call's clock starts before the deadline's, so Done on
+			// it is at least the timeout whenever the call ran to its
+			// deadline. Done−Sent would not be: Sent is taken inside Do,
+			// which a loaded machine may reach milliseconds after the
+			// deadline started counting.
+			call := newCall("GET", "/", nil, nil)
+			ctx := t.Context()
+			if byTimeout {
+				call.Timeout = 100 * time.Millisecond
+			} else {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+				defer cancel()
+			}
+			rep, err := c.Do(ctx, call)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Zero(t, rep.Status)
+			assert.GreaterOrEqual(t, rep.Done, 100*time.Millisecond, "the call ended at its deadline, not before")
+			assert.GreaterOrEqual(t, rep.Done, rep.Sent)
+		})
+	}
 }
 
 // Calls on one Conn take turns: never two requests on the wire at once, and

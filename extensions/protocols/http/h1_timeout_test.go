@@ -14,22 +14,6 @@ import (
 	httpcodec "github.com/reprise-dev/reprise/extensions/protocols/http"
 )
 
-// A call's Timeout bounds it as a ctx deadline would, with no deadline on
-// the ctx.
-func TestH1TimeoutWrapsDeadlineExceeded(t *testing.T) {
-	srv := newRawServer(t, func(_ int, _ net.Conn, br *bufio.Reader) {
-		readRequest(br)
-		_, _ = io.Copy(io.Discard, br) // never answers
-	})
-	c := dialH1(t, srv.URL)
-	call := newCall("GET", "/", nil, nil)
-	call.Timeout = 100 * time.Millisecond
-	rep, err := c.Do(t.Context(), call)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Zero(t, rep.Status)
-	assert.GreaterOrEqual(t, rep.Done, 100*time.Millisecond, "the call ended at its timeout, not before")
-}
-
 // The Timeout counts from Do: a call stuck behind another on the
 // connection gives up when it passes.
 func TestH1TimeoutBoundsTheWaitForTheTurn(t *testing.T) {
