@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"strings"
-
 	"github.com/reprise-dev/reprise/harness/route"
 )
 
@@ -98,21 +96,31 @@ func numberShape(s string) (digits int, integer, ok bool) {
 // executor and rawproto find and replace values with the same separators.
 const TokenSeps = "/?&=;, \t\"'#"
 
+// isTokenSep tells the bytes of TokenSeps: tokens looks up every byte of
+// every string a recording's bodies hold.
+var isTokenSep = func() (t [256]bool) {
+	for i := range len(TokenSeps) {
+		t[TokenSeps[i]] = true
+	}
+	return t
+}()
+
 // tokens calls fn with s itself and with every piece of s between
-// separators, without allocating; duplicates are the caller's concern.
+// separators, in one pass and without allocating; duplicates are the
+// caller's concern.
 func tokens(s string, fn func(string)) {
 	fn(s)
-	if !strings.ContainsAny(s, TokenSeps) {
-		return
-	}
 	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) && strings.IndexByte(TokenSeps, s[i]) < 0 {
+	for i := 0; i < len(s); i++ {
+		if !isTokenSep[s[i]] {
 			continue
 		}
-		if i > start && !(start == 0 && i == len(s)) {
+		if i > start {
 			fn(s[start:i])
 		}
 		start = i + 1
+	}
+	if start > 0 && start < len(s) { // a piece after the last separator
+		fn(s[start:])
 	}
 }
