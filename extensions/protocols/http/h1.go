@@ -383,15 +383,15 @@ func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, out outgoing,
 		head = &c.headReq
 	}
 	if err != nil {
-		return c.mayRetry(ctx, out.method, call.Header), failure(ctx, deadline, "write request", err)
+		return c.mayRetry(ctx, err, out.method, call.Header), failure(ctx, deadline, "write request", err)
 	}
 	if err := c.bw.Flush(); err != nil {
-		return c.mayRetry(ctx, out.method, call.Header), failure(ctx, deadline, "write request", err)
+		return c.mayRetry(ctx, err, out.method, call.Header), failure(ctx, deadline, "write request", err)
 	}
 	c.w.limitHead(true)
 	defer c.w.limitHead(false)
 	if _, err := c.br.Peek(1); err != nil {
-		return c.mayRetry(ctx, out.method, call.Header), failure(ctx, deadline, "read response", err)
+		return c.mayRetry(ctx, err, out.method, call.Header), failure(ctx, deadline, "read response", err)
 	}
 	rep.FirstByte = call.Clock()
 	var resp *http.Response
@@ -425,12 +425,13 @@ func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, out outgoing,
 	return false, nil
 }
 
-// mayRetry applies Transport's rule for a request that failed before any
-// response byte: only on a reused connection, and only if nothing was
-// written or the request is idempotent (the body is in memory, so it can
-// always be sent again).
-func (c *h1Conn) mayRetry(ctx context.Context, method string, h http.Header) bool {
-	if !c.reused || ctx.Err() != nil || c.w.read > 0 {
+// mayRetry applies Transport's rule for a request that failed (with err)
+// before any response byte: only on a reused connection, and only if
+// nothing was written or the request is idempotent (the body is in memory,
+// so it can always be sent again). A deadline that passed is the call's
+// own (its ctx's or its Timeout), not the server's closing: no retry.
+func (c *h1Conn) mayRetry(ctx context.Context, err error, method string, h http.Header) bool {
+	if !c.reused || ctx.Err() != nil || c.w.read > 0 || errors.Is(err, os.ErrDeadlineExceeded) {
 		return false
 	}
 	return c.w.written == 0 || idempotent(method, h)

@@ -90,3 +90,26 @@ func TestH1WatchesEachCtxOnce(t *testing.T) {
 	assert.EqualValues(t, 2, httpcodec.Watches(c))
 	assert.EqualValues(t, 1, srv.accepted.Load(), "the connection was kept throughout")
 }
+
+// A Timeout that passes on a kept connection is the answer: the request is
+// not sent again on a new one, as a connection the server closed would be.
+func TestH1TimeoutOnAKeptConnectionIsNotRetried(t *testing.T) {
+	stop := make(chan struct{})
+	srv := newRawServer(t, func(_ int, c net.Conn, br *bufio.Reader) {
+		if _, ok := readRequest(br); !ok || !respond(c, "a") {
+			return
+		}
+		readRequest(br)
+		<-stop // never answers the second
+	})
+	t.Cleanup(func() { close(stop) }) // runs before the server's cleanup
+	c := dialH1(t, srv.URL)
+	_, err := c.Do(t.Context(), newCall("GET", "/a", nil, nil))
+	require.NoError(t, err)
+	call := newCall("GET", "/b", nil, nil)
+	call.Timeout = 100 * time.Millisecond
+	_, err = c.Do(t.Context(), call)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorContains(t, err, "read response")
+	assert.EqualValues(t, 1, srv.accepted.Load(), "the request was not sent again")
+}
