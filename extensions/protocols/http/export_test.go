@@ -38,3 +38,12 @@ func Watches(c protocol.Conn) uint64 {
 	defer h.mu.Unlock()
 	return h.watchGen
 }
+
+// OnAbort makes a direct client call f each time the end of a ctx it
+// watches has been handled.
+func OnAbort(c protocol.Conn, f func()) {
+	h := c.(*h1Conn)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onAbort = f
+}

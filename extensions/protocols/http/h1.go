@@ -78,6 +78,8 @@ type h1Conn struct {
 	nc       net.Conn    // the open connection, closed by Close
 	watchGen uint64      // counts watch's registrations; abort acts for the last only
 	unwatch  func() bool // stops the last registration
+	busy     bool        // an exchange is using nc: only then does abort act
+	onAbort  func()      // a test's hook, called when abort has run
 }
 
 func newH1Conn(t protocol.Target) *h1Conn {
@@ -272,15 +274,28 @@ func (c *h1Conn) watch(ctx context.Context) {
 	c.mu.Unlock()
 }
 
-// abort fails the pending and later I/O of the open connection, unless a
-// later watch has replaced the registration that called it (the calls
-// moved on to another ctx, whose end alone counts).
+// abort fails the pending I/O of an exchange in progress, unless a later
+// watch has replaced the registration that called it (the calls moved on
+// to another ctx, whose end alone counts). Between exchanges it leaves the
+// idle connection alone: a ctx of the call's own may end after the call,
+// and a later call under an ended ctx sees that before it uses the wire.
 func (c *h1Conn) abort(gen uint64) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.watchGen && c.nc != nil {
+	if gen == c.watchGen && c.busy && c.nc != nil {
 		_ = c.nc.SetDeadline(aLongTimeAgo)
 	}
+	hook := c.onAbort
+	c.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+}
+
+// setBusy marks the span in which abort may act on the connection.
+func (c *h1Conn) setBusy(on bool) {
+	c.mu.Lock()
+	c.busy = on
+	c.mu.Unlock()
 }
 
 // ready makes sure there is a connection to use, dialling one when there is
@@ -351,15 +366,21 @@ func (c *h1Conn) drop() {
 func (c *h1Conn) exchange(ctx context.Context, deadline time.Time, out outgoing, call *protocol.Call, rep *protocol.Reply) (retry bool, err error) {
 	nc := c.w.conn
 	c.watch(ctx)
-	// Set before ctx is looked at: an abort that comes after the look
-	// overrides this deadline, and one that came before it is seen.
+	// Busy and the deadline set before ctx is looked at: an abort that
+	// comes after the look overrides this deadline, and one that came
+	// before it is seen.
+	c.setBusy(true)
 	_ = nc.SetDeadline(deadline)
 	if err := ctx.Err(); err != nil {
+		c.setBusy(false)
 		c.drop() // aborted, or about to be
 		return false, failure(ctx, deadline, "write request", err)
 	}
 	keep := false
 	defer func() {
+		// An abort after this leaves the socket alone; one before it
+		// has ended ctx.
+		c.setBusy(false)
 		if ctx.Err() != nil { // aborted: the deadline may be set in the past
 			keep = false
 		}

@@ -113,3 +113,27 @@ func TestH1TimeoutOnAKeptConnectionIsNotRetried(t *testing.T) {
 	assert.ErrorContains(t, err, "read response")
 	assert.EqualValues(t, 1, srv.accepted.Load(), "the request was not sent again")
 }
+
+// A ctx of its own per call, cancelled once the call is done, leaves the
+// kept connection usable by the next call.
+func TestH1PerCallCtxEndingAfterTheCallKeepsTheConnection(t *testing.T) {
+	srv := newRawServer(t, func(_ int, c net.Conn, br *bufio.Reader) {
+		for {
+			if _, ok := readRequest(br); !ok || !respond(c, "ok") {
+				return
+			}
+		}
+	})
+	c := dialH1(t, srv.URL)
+	aborted := make(chan struct{}, 1)
+	httpcodec.OnAbort(c, func() { aborted <- struct{}{} })
+	for i := range 5 {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		rep, err := c.Do(ctx, newCall("GET", "/", nil, nil))
+		cancel()
+		require.NoError(t, err, "call %d", i)
+		assert.Equal(t, "ok", string(rep.Body))
+		recv(t, aborted, "the client's handling of the ctx's end") // before the next call
+	}
+	assert.EqualValues(t, 1, srv.accepted.Load(), "one connection for the five calls")
+}
