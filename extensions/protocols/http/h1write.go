@@ -62,8 +62,12 @@ func (c *h1Conn) outgoing(ctx context.Context, call *protocol.Call) (outgoing, e
 }
 
 // cleanHost is the Host header Request.Write sends for a target host,
-// "" when it would send another (a zone removed, or none at all).
+// "" when it would send another (a zone removed, or none at all). Like
+// http.NewRequest, it drops the colon of an empty port.
 func cleanHost(host string) string {
+	if strings.LastIndex(host, ":") > strings.LastIndex(host, "]") {
+		host = strings.TrimSuffix(host, ":")
+	}
 	h, err := httpguts.PunycodeHostPort(host)
 	if err != nil || !httpguts.ValidHostHeader(h) || strings.Contains(h, "%") {
 		return ""

@@ -1,6 +1,9 @@
 package http
 
 import (
+	"bufio"
+	"bytes"
+	"net/http"
 	"net/url"
 	"testing"
 
@@ -46,4 +49,34 @@ func TestWriteHeadTakesThePlainCalls(t *testing.T) {
 		}
 		assert.Equal(t, tc.direct, out.req == nil, "%+v", tc)
 	}
+}
+
+// cleanHost gives the Host header that net/http writes for a request made
+// for the target, or "" to leave the writing to it.
+func TestCleanHostIsWhatNetHTTPWrites(t *testing.T) {
+	for _, host := range []string{
+		"h:1", "h", "staging:", "127.0.0.1:", "[::1]:", "[::1]:8080", "[::1]",
+		"[fe80::1%25en0]:1", "b\u00fccher.example:80", "B\u00dcCHER.example",
+	} {
+		u, err := url.Parse("http://" + host + "/")
+		if !assert.NoError(t, err, host) {
+			continue
+		}
+		req, err := http.NewRequest("GET", u.String(), nil)
+		if !assert.NoError(t, err, host) {
+			continue
+		}
+		var raw bytes.Buffer
+		if !assert.NoError(t, req.Write(&raw), host) {
+			continue
+		}
+		written, err := http.ReadRequest(bufio.NewReader(&raw))
+		if !assert.NoError(t, err, host) {
+			continue
+		}
+		if got := cleanHost(u.Host); got != "" {
+			assert.Equal(t, written.Host, got, "target host %q", host)
+		}
+	}
+	assert.Equal(t, "staging", cleanHost("staging:"), "an empty port is dropped")
 }
