@@ -88,7 +88,9 @@ type Call struct {
 	// BodyBuf, when not nil, is room for the response body: a driver may
 	// read the body into its array, which Reply.Body then shares. The
 	// caller reuses it once done with the Reply, so that a body is not an
-	// allocation per request.
+	// allocation per request; it reuses Reply.Body's array too, which may
+	// be BodyBuf's grown or one the driver made. So a driver must not
+	// return a body whose array it keeps or shares with anything else.
 	BodyBuf []byte
 	// OnMessage, when set, is called with each server message as it
 	// arrives (index among the Reply's Messages), so a live value can be
