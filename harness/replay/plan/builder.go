@@ -42,8 +42,9 @@ type Builder struct {
 	idScan  identScan
 	idents  []Identity
 	idSpans []span
-	logins  map[string]bool // loginRoute by route template
-	calls   *calls          // one Call per session, protocol, method and route
+	logins  map[string]bool     // loginRoute by route template
+	calls   *calls              // one Call per session, protocol, method and route
+	mootFn  func(v uint32) bool // produced, made once: the extractor's moot in responses
 
 	pass   int // passSingle, or which of BuildTwoPass's passes
 	cursor int // in the requests pass, how many nodes were matched
@@ -68,6 +69,7 @@ func NewBuilder(opts ...Option) (*Builder, error) {
 		calls:  newCalls(),
 	}
 	b.x = extractor{ix: &b.ix, seen: make(map[uint64]struct{})}
+	b.mootFn = b.produced
 	b.idScan = identScan{ix: &b.ix, known: make(map[string]string), seen: make(map[Identity]struct{})}
 	return b, nil
 }
@@ -138,7 +140,9 @@ func (b *Builder) addRequest(ex *rprpb.Exchange, n Node) {
 // addResponse collects the values the last node's response issues.
 func (b *Builder) addResponse(ex *rprpb.Exchange) {
 	b.x.reset(ex.GetEndNs())
+	b.x.moot = b.mootFn
 	b.x.response(ex)
+	b.x.moot = nil
 	b.grow()
 	raw := int32(len(b.nodes) - 1)
 	for _, o := range b.x.out {
@@ -153,6 +157,16 @@ func (b *Builder) addResponse(ex *rprpb.Exchange) {
 			b.prods[i] = p
 		}
 	}
+}
+
+// produced reports whether value v, seen at b.x.at in the last node's
+// response, was already issued by a response that stays its producer (an
+// earlier one, by earlier): addResponse would let the occurrence go.
+func (b *Builder) produced(v uint32) bool {
+	if int(v) >= len(b.prodOf) || b.prodOf[v] < 0 {
+		return false
+	}
+	return !b.earlier(b.x.at, int32(len(b.nodes)-1), b.prods[b.prodOf[v]])
 }
 
 // duplicate reports whether a node with this id was added, and notes it.

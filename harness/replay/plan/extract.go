@@ -75,6 +75,10 @@ type extractor struct {
 	at   int64
 	seen map[uint64]struct{}
 	id   *identScan // set while a request is scanned
+	// moot, when set, tells a value whose occurrence at x.at cannot
+	// matter (a response value some earlier response issued): it is not
+	// kept, and its location is not worked out.
+	moot func(v uint32) bool
 
 	walker jsonWalker
 }
@@ -93,16 +97,42 @@ func (x *extractor) add(loc Location, s string) {
 	var l uint32
 	have := false
 	tokens(s, func(t string) {
-		if !x.ix.rule.candidate(t) {
-			return
-		}
-		if !have {
-			l, have = x.ix.location(loc), true
-		}
-		if v, ok := x.ix.value(t); ok {
+		if v, ok := x.kept(t); ok {
+			if !have {
+				l, have = x.ix.location(loc), true
+			}
 			x.push(v, l)
 		}
 	})
+}
+
+// addLeaf offers every token of the JSON leaf s under the containers st,
+// working its location out (path string and interning) only for a token
+// that is kept: most leaves of a large recording's responses repeat values
+// an earlier response issued.
+func (x *extractor) addLeaf(st []jsonFrame, at func(path string) Location, s string) {
+	var l uint32
+	have := false
+	tokens(s, func(t string) {
+		if v, ok := x.kept(t); ok {
+			if !have {
+				l, have = x.ix.location(at(jsonPath(st))), true
+			}
+			x.push(v, l)
+		}
+	})
+}
+
+// kept interns token t when it is a candidate whose occurrence matters.
+func (x *extractor) kept(t string) (uint32, bool) {
+	if !x.ix.rule.candidate(t) {
+		return 0, false
+	}
+	v, ok := x.ix.value(t)
+	if !ok || (x.moot != nil && x.moot(v)) {
+		return 0, false
+	}
+	return v, true
 }
 
 // addRaw offers binary bytes whole: they can only match other raw bytes.
@@ -275,17 +305,16 @@ func (x *extractor) json(data []byte, at func(path string) Location) {
 		return
 	}
 	x.walker.walk(first, func(st []jsonFrame, v string, number bool) {
+		may := x.mayMatch(v)
 		if number {
-			if x.ix.rule.candidate(v) {
-				x.add(at(jsonPath(st)), v)
-			} else if x.id != nil && x.id.wants(st, v) {
-				x.id.offer(at(jsonPath(st)), v)
-			}
-			return
+			may = x.ix.rule.candidate(v)
 		}
-		if x.mayMatch(v) {
-			x.add(at(jsonPath(st)), v)
-		} else if x.id != nil && x.id.wants(st, v) {
+		switch {
+		case may && x.id == nil:
+			x.addLeaf(st, at, v)
+		case may:
+			x.add(at(jsonPath(st)), v) // the identity scan wants the location
+		case x.id != nil && x.id.wants(st, v):
 			x.id.offer(at(jsonPath(st)), v)
 		}
 	})
