@@ -94,29 +94,25 @@ func (x *extractor) add(loc Location, s string) {
 	if x.id != nil {
 		x.id.offer(loc, s)
 	}
-	var l uint32
-	have := false
-	tokens(s, func(t string) {
-		if v, ok := x.kept(t); ok {
-			if !have {
-				l, have = x.ix.location(loc), true
-			}
-			x.push(v, l)
-		}
-	})
+	x.addTokens(s, func() Location { return loc })
 }
 
-// addLeaf offers every token of the JSON leaf s under the containers st,
-// working its location out (path string and interning) only for a token
-// that is kept: most leaves of a large recording's responses repeat values
-// an earlier response issued.
+// addLeaf offers every token of the JSON leaf s under the containers st.
 func (x *extractor) addLeaf(st []jsonFrame, at func(path string) Location, s string) {
+	x.addTokens(s, func() Location { return at(jsonPath(st)) })
+}
+
+// addTokens pushes every kept token of s, working its location out (for a
+// JSON leaf, the path string built and interned) only once a token is
+// kept: most leaves of a large recording's responses repeat values an
+// earlier response issued.
+func (x *extractor) addTokens(s string, loc func() Location) {
 	var l uint32
 	have := false
 	tokens(s, func(t string) {
 		if v, ok := x.kept(t); ok {
 			if !have {
-				l, have = x.ix.location(at(jsonPath(st))), true
+				l, have = x.ix.location(loc()), true
 			}
 			x.push(v, l)
 		}
