@@ -301,9 +301,11 @@ func (x *extractor) json(data []byte, at func(path string) Location) {
 		return
 	}
 	x.walker.walk(first, func(st []jsonFrame, v string, number bool) {
-		may := x.mayMatch(v)
+		var may bool
 		if number {
 			may = x.ix.rule.candidate(v)
+		} else {
+			may = x.mayMatch(v)
 		}
 		switch {
 		case may && x.id == nil:
