@@ -300,7 +300,7 @@ func (x *extractor) json(data []byte, at func(path string) Location) {
 	if len(first) == 0 || (first[0] != '{' && first[0] != '[') {
 		return
 	}
-	x.walker.walk(first, func(st []jsonFrame, v string, number bool) {
+	x.walker.walk(first, func(st []jsonFrame, v string, number bool, _, _ int) {
 		var may bool
 		if number {
 			may = x.ix.rule.candidate(v)

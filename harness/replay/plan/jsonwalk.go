@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -43,10 +44,11 @@ type jsonWalker struct {
 }
 
 // walk calls leaf for every string and number value of data, with the
-// open containers above it (st is only valid during the call). Strings are
+// open containers above it (st is only valid during the call) and the
+// leaf's bytes, data[start:end] (a string's quotes included). Strings are
 // unescaped as encoding/json does, invalid UTF-8 replaced by U+FFFD;
 // numbers are their literal text.
-func (w *jsonWalker) walk(data []byte, leaf func(st []jsonFrame, v string, number bool)) {
+func (w *jsonWalker) walk(data []byte, leaf func(st []jsonFrame, v string, number bool, start, end int)) {
 	st := w.st[:0]
 	defer func() { w.st = st[:0] }()
 	state := jsTop
@@ -120,14 +122,14 @@ func (w *jsonWalker) walk(data []byte, leaf func(st []jsonFrame, v string, numbe
 				if n < 0 {
 					return
 				}
-				leaf(st, unquoteJSON(data[i:i+n], plain), false)
+				leaf(st, unquoteJSON(data[i:i+n], plain), false, i, i+n)
 				i += n
 			case c == '-' || ('0' <= c && c <= '9'):
 				n := scanJSONNumber(data[i:])
 				if n < 0 {
 					return
 				}
-				leaf(st, string(data[i:i+n]), true)
+				leaf(st, string(data[i:i+n]), true, i, i+n)
 				i += n
 			default:
 				n := scanJSONLiteral(data[i:])
@@ -149,6 +151,42 @@ func (w *jsonWalker) walk(data []byte, leaf func(st []jsonFrame, v string, numbe
 			}
 		}
 	}
+}
+
+// JSONLeaf is a string or number leaf of a JSON document, as WalkJSON
+// yields it.
+type JSONLeaf struct {
+	// Value is a string's value, unescaped, or a number's literal text.
+	Value  string
+	Number bool
+	// Start and End delimit the leaf's bytes in the document, a string's
+	// quotes included.
+	Start, End int
+
+	st []jsonFrame
+}
+
+// Path is the leaf's path as the planner writes it in a PartJSON or
+// PartWebSocket Location ("$.items[2].id").
+func (l *JSONLeaf) Path() string { return jsonPath(l.st) }
+
+// WalkJSON calls fn with every string and number leaf of data, in document
+// order, exactly as the planner finds them: data must start (after
+// whitespace) with an object or an array; further documents may follow
+// (NDJSON), and a document cut short yields its leading leaves. The leaf
+// is only valid during the call.
+func WalkJSON(data []byte, fn func(l *JSONLeaf)) {
+	first := bytes.TrimLeft(data, " \t\r\n")
+	if len(first) == 0 || (first[0] != '{' && first[0] != '[') {
+		return
+	}
+	skip := len(data) - len(first)
+	var w jsonWalker
+	var l JSONLeaf
+	w.walk(first, func(st []jsonFrame, v string, number bool, start, end int) {
+		l = JSONLeaf{Value: v, Number: number, Start: skip + start, End: skip + end, st: st}
+		fn(&l)
+	})
 }
 
 // key returns the unquoted key q, shared with earlier equal keys.

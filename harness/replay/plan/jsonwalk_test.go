@@ -57,12 +57,52 @@ func tokenLeaves(data []byte) []jsonEvent {
 	}
 }
 
+// walkLeaves is the walker's leaves; a leaf whose byte range does not
+// hold its value (a number's text, a string's literal) is reported with a
+// value that says so, which no reference leaf has.
 func walkLeaves(w *jsonWalker, data []byte) []jsonEvent {
 	var out []jsonEvent
-	w.walk(data, func(st []jsonFrame, v string, number bool) {
+	w.walk(data, func(st []jsonFrame, v string, number bool, start, end int) {
+		if !rangeHolds(data[start:end], v, number) {
+			v = fmt.Sprintf("range [%d:%d] %q does not hold %q", start, end, data[start:end], v)
+		}
 		out = append(out, jsonEvent{jsonPath(st), v, number})
 	})
 	return out
+}
+
+func rangeHolds(raw []byte, v string, number bool) bool {
+	if number {
+		return string(raw) == v
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && s == v
+}
+
+func TestWalkJSONGivesEachLeafItsBytesAndPath(t *testing.T) {
+	data := []byte(" \n {\"a\":\"x\\u0041\",\"b\":[12,{\"c\":\"tok\"}]}\n{\"a\":-1.5}")
+	type leaf struct {
+		path, value, raw string
+		number           bool
+	}
+	var got []leaf
+	WalkJSON(data, func(l *JSONLeaf) {
+		got = append(got, leaf{l.Path(), l.Value, string(data[l.Start:l.End]), l.Number})
+	})
+	want := []leaf{
+		{"$.a", "xA", `"x\u0041"`, false},
+		{"$.b[0]", "12", "12", true},
+		{"$.b[1].c", "tok", `"tok"`, false},
+		{"$.a", "-1.5", "-1.5", true},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got  %v\nwant %v", got, want)
+	}
+	for _, in := range []string{``, `  `, `"top"`, `123456`} {
+		WalkJSON([]byte(in), func(l *JSONLeaf) {
+			t.Errorf("%q: leaf %q, want none: the planner reads objects and arrays only", in, l.Value)
+		})
+	}
 }
 
 func sameLeaves(t *testing.T, w *jsonWalker, data []byte) {

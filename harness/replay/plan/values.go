@@ -124,3 +124,63 @@ func tokens(s string, fn func(string)) {
 		fn(s[start:])
 	}
 }
+
+// ReplaceTokens returns s with each value olds[i] replaced by news[i]
+// wherever the planner could have found it: s whole, or a piece of s
+// between separators (TokenSeps), never part of a longer piece ("123456"
+// in "1700123456789"). All the pairs are applied in one pass, so a new
+// value is never itself taken for another pair's old one. hit[i] (hit
+// may be nil) is set when olds[i] was replaced, or stood as a piece of s
+// when s was replaced whole (the new whole value stands for it too);
+// changed reports whether anything was. The first of equal olds wins.
+func ReplaceTokens(s string, olds, news []string, hit []bool) (out string, changed bool) {
+	pick := func(t string) int {
+		for i, old := range olds {
+			if old != "" && t == old {
+				return i
+			}
+		}
+		return -1
+	}
+	if i := pick(s); i >= 0 {
+		if hit != nil {
+			hit[i] = true
+			tokens(s, func(t string) {
+				if j := pick(t); j >= 0 {
+					hit[j] = true
+				}
+			})
+		}
+		return news[i], s != news[i]
+	}
+	var b []byte
+	done, start := 0, 0 // s[:done] is in b
+	piece := func(end int) {
+		if end <= start {
+			return
+		}
+		i := pick(s[start:end])
+		if i < 0 {
+			return
+		}
+		if hit != nil {
+			hit[i] = true
+		}
+		b = append(append(b, s[done:start]...), news[i]...)
+		done = end
+	}
+	for i := 0; i < len(s); i++ {
+		if isTokenSep[s[i]] {
+			piece(i)
+			start = i + 1
+		}
+	}
+	if start > 0 {
+		piece(len(s))
+	}
+	if b == nil && done == 0 {
+		return s, false
+	}
+	out = string(append(b, s[done:]...))
+	return out, out != s
+}
