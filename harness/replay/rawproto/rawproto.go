@@ -115,18 +115,38 @@ func Occurrence(msg []byte, path, value string) (int, bool) {
 // the byte offset, wherever the damage is, so the output is valid wire
 // format whenever the input is.
 func Replace(msg []byte, path string, nth int, old, new string) ([]byte, error) {
-	target, err := parsePath(path)
-	if err != nil {
-		return nil, err
-	}
 	if old == "" {
 		return nil, fmt.Errorf("rawproto: replace at %s: %w", path, ErrEmptyOld)
 	}
-	var newVarint uint64
-	var newVarintErr error
-	newVarintParsed := false
-	seen, matched := 0, 0
-	var leafErr error
+	out, matched, hit, err := ReplaceEach(msg, path, nth, []string{old}, []string{new})
+	switch {
+	case err != nil:
+		return nil, err
+	case !matched[0]:
+		return nil, fmt.Errorf("rawproto: replace at %s occurrence %d: %w", path, nth, ErrMismatch)
+	case !hit[0]:
+		_, perr := parseInteger(new)
+		return nil, fmt.Errorf("rawproto: replace at %s occurrence %d: %w", path, nth, perr)
+	}
+	return out, nil
+}
+
+// ReplaceEach is Replace for several values at once: a leaf at path
+// (occurrence nth, or All) that holds olds[i], whole or as a token, gets
+// news[i], every pair in one pass over the leaf, so that a new value is
+// never itself taken for another pair's old one. matched[i] reports that
+// some leaf at path held olds[i], hit[i] that one was replaced: a varint
+// leaf whose new value is not an integer is matched but not hit. Empty
+// olds match nothing. The error is ErrNoField when there is no leaf at
+// path and nth, or a bad path or damaged message as for Replace.
+func ReplaceEach(msg []byte, path string, nth int, olds, news []string) (out []byte, matched, hit []bool, err error) {
+	target, err := parsePath(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	matched, hit = make([]bool, len(olds)), make([]bool, len(olds))
+	leafHit := make([]bool, len(olds))
+	seen := 0
 	w := walker{target: target, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
 		i := seen
 		seen++
@@ -134,48 +154,39 @@ func Replace(msg []byte, path string, nth int, old, new string) ([]byte, error) 
 			return leaf{}, false, nil
 		}
 		if l.varint {
-			if !varintIs(l.v, old) {
-				return leaf{}, false, nil
-			}
-			if !newVarintParsed {
-				newVarint, newVarintErr = parseInteger(new)
-				newVarintParsed = true
-			}
-			if newVarintErr != nil {
-				// Damage further on is reported first, so keep walking.
-				if leafErr == nil {
-					leafErr = fmt.Errorf("rawproto: replace at %s occurrence %d: %w", path, i, newVarintErr)
+			for k, old := range olds {
+				if old == "" || !varintIs(l.v, old) {
+					continue
 				}
-				return leaf{}, false, nil
+				matched[k] = true
+				if v, err := parseInteger(news[k]); err == nil {
+					hit[k] = true
+					return leaf{varint: true, v: v}, true, nil
+				}
 			}
-			matched++
-			return leaf{varint: true, v: newVarint}, true, nil
-		}
-		out, n := replaceTokens(l.b, old, new)
-		if n == 0 {
 			return leaf{}, false, nil
 		}
-		matched++
-		return leaf{b: out}, true, nil
+		b, changed := replaceTokens(l.b, olds, news, leafHit)
+		for k, h := range leafHit {
+			if h {
+				matched[k], hit[k], leafHit[k] = true, true, false
+			}
+		}
+		if !changed {
+			return leaf{}, false, nil
+		}
+		return leaf{b: b}, true, nil
 	}}
 	out, changed, err := w.walk(msg, 0, 0)
-	if err != nil {
-		return nil, fmt.Errorf("rawproto: replace at %s: %w", path, err)
-	}
-	if leafErr != nil {
-		return nil, leafErr
-	}
 	switch {
-	case matched > 0:
+	case err != nil:
+		return nil, nil, nil, fmt.Errorf("rawproto: replace at %s: %w", path, err)
 	case seen == 0 || (nth >= 0 && nth >= seen):
-		return nil, fmt.Errorf("rawproto: replace at %s occurrence %d: %w", path, nth, ErrNoField)
-	default:
-		return nil, fmt.Errorf("rawproto: replace at %s occurrence %d: %w", path, nth, ErrMismatch)
+		return nil, nil, nil, fmt.Errorf("rawproto: replace at %s occurrence %d: %w", path, nth, ErrNoField)
+	case !changed:
+		return bytes.Clone(msg), matched, hit, nil
 	}
-	if !changed {
-		return bytes.Clone(msg), nil
-	}
-	return out, nil
+	return out, matched, hit, nil
 }
 
 // ReplaceAll returns a copy of msg in which every string or bytes leaf equal
@@ -193,7 +204,7 @@ func ReplaceAll(msg []byte, old, new string) (out []byte, n int, err error) {
 		if l.varint {
 			return leaf{}, false, nil
 		}
-		b, k := replaceTokens(l.b, old, new)
+		b, k := replaceToken(l.b, old, new)
 		if k == 0 {
 			return leaf{}, false, nil
 		}
@@ -208,6 +219,31 @@ func ReplaceAll(msg []byte, old, new string) (out []byte, n int, err error) {
 		return bytes.Clone(msg), n, nil
 	}
 	return out, n, nil
+}
+
+// ReplaceAllEach is ReplaceAll for several values at once, every pair in
+// one pass over each leaf (see ReplaceEach); hit[i] reports that olds[i]
+// was replaced somewhere. Empty olds match nothing.
+func ReplaceAllEach(msg []byte, olds, news []string) (out []byte, hit []bool, err error) {
+	hit = make([]bool, len(olds))
+	w := walker{visit: func(_ []uint64, l leaf) (leaf, bool, error) {
+		if l.varint {
+			return leaf{}, false, nil
+		}
+		b, changed := replaceTokens(l.b, olds, news, hit)
+		if !changed {
+			return leaf{}, false, nil
+		}
+		return leaf{b: b}, true, nil
+	}}
+	out, changed, err := w.walk(msg, 0, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rawproto: replace all: %w", err)
+	}
+	if !changed {
+		return bytes.Clone(msg), hit, nil
+	}
+	return out, hit, nil
 }
 
 // SplitLocation splits the path of a plan.PartGRPC location,
@@ -298,10 +334,32 @@ func holds(l leaf, value string) bool {
 	return end >= 0 && plan.Printable(l.b)
 }
 
-// replaceTokens replaces old in s: s whole when it equals old, else every
+// replaceTokens replaces each of olds in the leaf s by its news: s whole
+// when it equals one, else every separator-bounded occurrence when s is
+// printable (the planner tokenizes only printable strings; it offers
+// binary bytes whole), all in one pass; hit[i] is set for each olds[i]
+// replaced.
+func replaceTokens(s []byte, olds, news []string, hit []bool) ([]byte, bool) {
+	if !plan.Printable(s) {
+		for i, old := range olds {
+			if old != "" && string(s) == old {
+				hit[i] = true
+				return []byte(news[i]), old != news[i]
+			}
+		}
+		return nil, false
+	}
+	out, changed := plan.ReplaceTokens(string(s), olds, news, hit)
+	if !changed {
+		return nil, false
+	}
+	return []byte(out), true
+}
+
+// replaceToken replaces old in s: s whole when it equals old, else every
 // separator-bounded occurrence when s is printable (the planner tokenizes
 // only printable strings; it offers binary bytes whole).
-func replaceTokens(s []byte, old, new string) ([]byte, int) {
+func replaceToken(s []byte, old, new string) ([]byte, int) {
 	if string(s) == old {
 		return []byte(new), 1
 	}

@@ -431,3 +431,39 @@ func TestSplitLocation(t *testing.T) {
 		assert.ErrorIs(t, err, rawproto.ErrBadPath, bad)
 	}
 }
+
+// Two ids in a repeated field where the live id of the first is the
+// recorded id of the second: one pass puts each where its old one stood.
+func TestReplaceEachAppliesEveryPairInOnePass(t *testing.T) {
+	var msg []byte
+	for _, id := range []string{"ord-100001", "ord-100002", "note ord-100001"} {
+		msg = protowire.AppendTag(msg, 1, protowire.BytesType)
+		msg = protowire.AppendString(msg, id)
+	}
+	msg = protowire.AppendTag(msg, 2, protowire.VarintType)
+	msg = protowire.AppendVarint(msg, 1234567)
+
+	out, matched, hit, err := rawproto.ReplaceEach(msg, "1", rawproto.All,
+		[]string{"ord-100001", "ord-100002", "absent-999"}, []string{"ord-100002", "ord-100003", "x"})
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true, true, false}, matched)
+	assert.Equal(t, []bool{true, true, false}, hit)
+	var got []string
+	for i := 0; ; i++ {
+		v, ok := rawproto.Get(out, "1", i)
+		if !ok {
+			break
+		}
+		got = append(got, v)
+	}
+	assert.Equal(t, []string{"ord-100002", "ord-100003", "note ord-100002"}, got)
+
+	// A varint that holds the old value but gets no integer: matched, not hit.
+	_, matched, hit, err = rawproto.ReplaceEach(msg, "2", rawproto.All, []string{"1234567"}, []string{"tok-x"})
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true}, matched)
+	assert.Equal(t, []bool{false}, hit)
+
+	_, _, _, err = rawproto.ReplaceEach(msg, "9", rawproto.All, []string{"a"}, []string{"b"})
+	require.ErrorIs(t, err, rawproto.ErrNoField)
+}
