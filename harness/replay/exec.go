@@ -60,19 +60,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	for _, rw := range r.plan.Rewrites(d.Node) {
 		o.rewrite(rw.At, rw.Old, rw.New)
 	}
-	for _, u := range r.usesOf(d.Node) {
-		c := r.plan.Correlations[u.corr]
-		live := r.live[u.corr].Load()
-		if live == nil {
-			res.Unresolved = append(res.Unresolved, corrTag(u.corr, c, u.at))
-			continue
-		}
-		if o.substitute(u.at, c.Value, *live) {
-			res.Substituted++
-		} else {
-			res.Unresolved = append(res.Unresolved, corrTag(u.corr, c, u.at))
-		}
-	}
+	r.substitute(o, d.Node, res)
 	if r.cfg.creds != nil {
 		notes = append(notes, o.credentials(ctx, r.cfg.creds, pc.Session)...)
 	}
@@ -245,4 +233,32 @@ func (r *Replayer) Progress() Progress {
 		p.LagP99 = time.Duration(r.col.lag.ValueAtQuantile(99)) * time.Microsecond
 	}
 	return p
+}
+
+// substitute puts the live values of the correlations node sends into its
+// request, all at once (outRequest.substituteAll), counting each use
+// substituted or flagging it unresolved: no live value yet, or none of
+// the recorded one where the plan located it.
+func (r *Replayer) substitute(o *outRequest, node int, res *rprpb.Result) {
+	uses := r.usesOf(node)
+	if len(uses) == 0 {
+		return
+	}
+	subs := make([]sub, 0, len(uses))
+	of := make([]int, len(uses)) // use i is subs[of[i]], or has no live value (-1)
+	for i, u := range uses {
+		of[i] = -1
+		if live := r.live[u.corr].Load(); live != nil {
+			of[i] = len(subs)
+			subs = append(subs, sub{at: u.at, old: r.plan.Correlations[u.corr].Value, live: *live})
+		}
+	}
+	applied := o.substituteAll(subs)
+	for i, u := range uses {
+		if of[i] >= 0 && applied[of[i]] {
+			res.Substituted++
+		} else {
+			res.Unresolved = append(res.Unresolved, corrTag(u.corr, r.plan.Correlations[u.corr], u.at))
+		}
+	}
 }

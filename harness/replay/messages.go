@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -9,27 +10,46 @@ import (
 	"github.com/reprise-dev/reprise/harness/replay/rawproto"
 )
 
-// substituteGRPC swaps old for live in the request message a PartGRPC
-// location names ("[message].field.path"), re-encoding the enclosing
-// lengths. A value the planner found at that path in one occurrence of a
-// repeated field is replaced in every occurrence that holds it; if the path
-// no longer holds it, any leaf of the message that does is rewritten.
-func (o *outRequest) substituteGRPC(loc, old, live string) bool {
+// substituteGRPC replaces olds[i] by news[i] in the request message a
+// PartGRPC location names ("[message].field.path"), re-encoding the
+// enclosing lengths, every pair in one pass; hit[i] tells whether olds[i]
+// was replaced. A value the planner found at that path in one occurrence
+// of a repeated field is replaced in every occurrence that holds it; one
+// the path no longer holds at all is looked for in every leaf of the
+// message. One the path holds in a varint, with a live value that is no
+// integer, is not replaced anywhere: its field keeps the recorded number.
+func (o *outRequest) substituteGRPC(loc string, olds, news []string, hit []bool) {
 	i, path, err := rawproto.SplitLocation(loc)
 	if err != nil || i >= len(o.msgs) || o.msgs[i].compressed {
-		return false
+		return
 	}
 	m := &o.msgs[i]
-	if out, err := rawproto.Replace(m.data, path, rawproto.All, old, live); err == nil {
+	out, matched, h, err := rawproto.ReplaceEach(m.data, path, rawproto.All, olds, news)
+	switch {
+	case err == nil:
 		m.data = out
-		return true
+		copy(hit, h)
+	case errors.Is(err, rawproto.ErrNoField):
+		matched = make([]bool, len(olds))
+	default:
+		return // a damaged message or path: nothing is rewritten
 	}
-	out, n, err := rawproto.ReplaceAll(m.data, old, live)
-	if err != nil || n == 0 {
-		return false
+	var ro, rn []string
+	var owner []int
+	for k, ok := range matched {
+		if !ok {
+			ro, rn, owner = append(ro, olds[k]), append(rn, news[k]), append(owner, k)
+		}
 	}
-	m.data = out
-	return true
+	if len(ro) == 0 {
+		return
+	}
+	if out, h, err := rawproto.ReplaceAllEach(m.data, ro, rn); err == nil {
+		m.data = out
+		for k, ok := range h {
+			hit[owner[k]] = ok
+		}
+	}
 }
 
 // splitFrameLocation splits a PartWebSocket path, "[frame]$.json.path".

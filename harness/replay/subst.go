@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
@@ -203,24 +205,272 @@ func (o *outRequest) ensureDecoded() bool {
 	return true
 }
 
-// substitute swaps the recorded value old for live at one use location. It
-// reports false for locations this driver cannot rewrite.
+// sub is a live value to put where a recorded one stands in a request.
+type sub struct {
+	at        plan.Location
+	old, live string
+}
+
+// substitute is substituteAll for one value.
 func (o *outRequest) substitute(at plan.Location, old, live string) bool {
-	return o.replace(at, old, live, strings.ReplaceAll)
+	return o.substituteAll([]sub{{at: at, old: old, live: live}})[0]
+}
+
+// substituteAll puts each live value where its recorded one stands and
+// reports, per sub, whether it replaced anything.
+//
+// A value is replaced where the planner could have found it: as the whole
+// leaf or a whole token of the leaf at the sub's location (a JSON string
+// or number at its path, a header, cookie, query or form value, the path,
+// a gRPC field), never inside a longer token ("123456" in a timestamp
+// 1700123456789), and the new leaf is written as that place wants it:
+// escaped for the path, the query or a form, a JSON string re-encoded.
+// The subs at one location are applied together, in one pass over each
+// leaf, so that a live value that happens to be another's recorded value
+// (ids shifted or swapped by the target) is not replaced again.
+func (o *outRequest) substituteAll(subs []sub) []bool {
+	applied := make([]bool, len(subs))
+	grouped := make([]bool, len(subs))
+	var olds, news []string
+	var owner []int
+	for i := range subs {
+		if grouped[i] {
+			continue
+		}
+		olds, news, owner = olds[:0], news[:0], owner[:0]
+		for j := i; j < len(subs); j++ {
+			if !grouped[j] && subs[j].at == subs[i].at {
+				grouped[j] = true
+				olds, news, owner = append(olds, subs[j].old), append(news, subs[j].live), append(owner, j)
+			}
+		}
+		for k, hit := range o.replaceAt(subs[i].at, olds, news) {
+			applied[owner[k]] = hit
+		}
+	}
+	return applied
+}
+
+// replaceAt replaces olds[i] by news[i] at one location; hit[i] tells
+// whether olds[i] was found there.
+func (o *outRequest) replaceAt(at plan.Location, olds, news []string) (hit []bool) {
+	hit = make([]bool, len(olds))
+	switch at.Part {
+	case plan.PartPath:
+		// The path is kept escaped (as recorded): a live value goes in
+		// escaped, and a recorded one may stand there escaped too.
+		eo, en, owner := escapedPairs(olds, news, url.PathEscape, escapePathValue)
+		h := make([]bool, len(eo))
+		o.path, _ = plan.ReplaceTokens(o.path, eo, en, h)
+		for k, ok := range h {
+			hit[owner[k]] = hit[owner[k]] || ok
+		}
+	case plan.PartQuery:
+		o.rawQuery = replaceQuery(o.rawQuery, at.Path, olds, news, hit)
+	case plan.PartForm:
+		if o.ensureDecoded() {
+			o.body = []byte(replaceQuery(string(o.body), at.Path, olds, news, hit))
+		}
+	case plan.PartHeader:
+		vs := o.header.Values(at.Path) // the map's own slice
+		for i, v := range vs {
+			vs[i], _ = plan.ReplaceTokens(v, olds, news, hit)
+		}
+	case plan.PartCookie:
+		vs := o.header.Values("Cookie")
+		for i, v := range vs {
+			vs[i] = replaceCookie(v, at.Path, olds, news, hit)
+		}
+	case plan.PartJSON:
+		if o.ensureDecoded() {
+			o.body = replaceJSON(o.body, at.Path, olds, news, hit)
+		}
+	case plan.PartGRPC:
+		o.substituteGRPC(at.Path, olds, news, hit)
+	case plan.PartWebSocket:
+		if i, path, ok := splitFrameLocation(at.Path); ok && i < len(o.msgs) {
+			o.msgs[i].data = replaceJSON(o.msgs[i].data, path, olds, news, hit)
+		}
+	}
+	return hit
+}
+
+// escapedPairs is the pairs as a place writes them: each old value and,
+// when escape changes it, its escaped form, both to the new value as
+// escapeNew writes it there; owner[k] is the pair the k-th came from.
+func escapedPairs(olds, news []string, escape func(string) string, escapeNew func(old, new string) string) (eo, en []string, owner []int) {
+	for i, old := range olds {
+		live := escapeNew(old, news[i])
+		eo, en, owner = append(eo, old), append(en, live), append(owner, i)
+		if esc := escape(old); esc != old {
+			eo, en, owner = append(eo, esc), append(en, live), append(owner, i)
+		}
+	}
+	return eo, en, owner
+}
+
+// escapePathValue escapes a live value for the path: a segment's value may
+// not bring a '/' in, but one that stood for several segments (a Location
+// path) keeps its slashes.
+func escapePathValue(old, live string) string {
+	if !strings.Contains(old, "/") {
+		return url.PathEscape(live)
+	}
+	segs := strings.Split(live, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// replaceQuery replaces the values in the pairs named key of a query
+// string or form body: each value is read unescaped, as the planner read
+// it, and a changed one is written back escaped; other pairs keep their
+// bytes.
+func replaceQuery(raw, key string, olds, news []string, hit []bool) string {
+	pairs := strings.Split(raw, "&")
+	changed := false
+	for i, pair := range pairs {
+		k, v, _ := strings.Cut(pair, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if k != key {
+			continue
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		if nv, ok := plan.ReplaceTokens(v, olds, news, hit); ok {
+			rawKey, _, _ := strings.Cut(pair, "=")
+			pairs[i], changed = rawKey+"="+url.QueryEscape(nv), true
+		}
+	}
+	if !changed {
+		return raw
+	}
+	return strings.Join(pairs, "&")
+}
+
+// replaceCookie replaces the values of the cookies named name in one
+// Cookie header value ("a=1; b=2").
+func replaceCookie(header, name string, olds, news []string, hit []bool) string {
+	parts := strings.Split(header, ";")
+	changed := false
+	for i, p := range parts {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || k != name {
+			continue
+		}
+		if nv, ok := plan.ReplaceTokens(v, olds, news, hit); ok {
+			lead := p[:len(p)-len(strings.TrimLeft(p, " \t"))]
+			parts[i], changed = lead+k+"="+nv, true
+		}
+	}
+	if !changed {
+		return header
+	}
+	return strings.Join(parts, ";")
+}
+
+// replaceJSON replaces values in the leaves at path of a JSON document
+// (each document of NDJSON). A string leaf is matched on its unescaped
+// value, however the client escaped it, and a changed one is re-encoded;
+// a number leaf is replaced whole, by a number when the new value is one,
+// else by a string. Every other byte is kept.
+func replaceJSON(doc []byte, path string, olds, news []string, hit []bool) []byte {
+	var out []byte
+	last := 0
+	plan.WalkJSON(doc, func(l *plan.JSONLeaf) {
+		if !mayHold(l.Value, l.Number, olds) || l.Path() != path {
+			return
+		}
+		var enc []byte
+		if l.Number {
+			k := slices.Index(olds, l.Value)
+			hit[k] = true
+			if news[k] == l.Value {
+				return
+			}
+			if isJSONNumber(news[k]) {
+				enc = []byte(news[k])
+			} else {
+				enc = appendJSONString(nil, news[k])
+			}
+		} else {
+			nv, changed := plan.ReplaceTokens(l.Value, olds, news, hit)
+			if !changed {
+				return
+			}
+			enc = appendJSONString(nil, nv)
+		}
+		out = append(append(out, doc[last:l.Start]...), enc...)
+		last = l.End
+	})
+	if last == 0 {
+		return doc
+	}
+	return append(out, doc[last:]...)
+}
+
+// mayHold is a cheap check before a leaf's path is built: a number must be
+// one of olds, a string contain one.
+func mayHold(v string, number bool, olds []string) bool {
+	for _, old := range olds {
+		if old != "" && (v == old || !number && strings.Contains(v, old)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isJSONNumber(s string) bool {
+	return s != "" && (s[0] == '-' || '0' <= s[0] && s[0] <= '9') && json.Valid([]byte(s))
+}
+
+// appendJSONString appends s as a JSON string literal, escaping only what
+// JSON requires (not HTML's <, > and &, as encoding/json does), invalid
+// UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, `\n`...)
+		case c == '\r':
+			b = append(b, `\r`...)
+		case c == '\t':
+			b = append(b, `\t`...)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+		i++
+	}
+	return append(b, '"')
 }
 
 // rewrite applies one of the plan's static rewrites (a clone's identity).
 // Unlike a correlated value, an identity can be a short word that also
 // starts a longer one ("ann" in "ann@example.com", itself an identity with
 // its own rewrite), so only whole tokens are replaced.
-func (o *outRequest) rewrite(at plan.Location, old, new string) bool {
-	return o.replace(at, old, new, replaceToken)
-}
-
-// replaceFunc replaces old by new in s: every occurrence, or whole tokens.
-type replaceFunc func(s, old, new string) string
-
-func (o *outRequest) replace(at plan.Location, old, live string, repl replaceFunc) bool {
+func (o *outRequest) rewrite(at plan.Location, old, live string) bool {
+	repl := replaceToken
 	switch at.Part {
 	case plan.PartPath:
 		o.path = repl(o.path, old, live)
@@ -249,7 +499,9 @@ func (o *outRequest) replace(at plan.Location, old, live string, repl replaceFun
 		}
 		o.body = []byte(repl(string(o.body), string(jsonEscape(old)), string(jsonEscape(live))))
 	case plan.PartGRPC:
-		return o.substituteGRPC(at.Path, old, live) // rawproto replaces whole leaves or tokens
+		hit := []bool{false}
+		o.substituteGRPC(at.Path, []string{old}, []string{live}, hit)
+		return hit[0]
 	case plan.PartWebSocket:
 		i, _, ok := splitFrameLocation(at.Path)
 		if !ok || i >= len(o.msgs) || !bytes.Contains(o.msgs[i].data, jsonEscape(old)) {
@@ -262,7 +514,7 @@ func (o *outRequest) replace(at plan.Location, old, live string, repl replaceFun
 	return true
 }
 
-func replaceEscaped(s, old, live string, repl replaceFunc) string {
+func replaceEscaped(s, old, live string, repl func(s, old, new string) string) string {
 	s = repl(s, old, live)
 	if esc := url.QueryEscape(old); esc != old {
 		s = repl(s, esc, url.QueryEscape(live))
@@ -308,7 +560,7 @@ func replaceToken(s, old, new string) string {
 
 // jsonEscape is s as it appears inside a JSON string token.
 func jsonEscape(s string) []byte {
-	b, _ := json.Marshal(s)
+	b := appendJSONString(nil, s)
 	return b[1 : len(b)-1]
 }
 

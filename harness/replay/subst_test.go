@@ -1,7 +1,11 @@
 package replay
 
 import (
+	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,7 +54,7 @@ func TestSubstituteLocations(t *testing.T) {
 		{Part: plan.PartHeader, Path: "Authorization"}, {Part: plan.PartCookie, Path: "sid"}, {Part: plan.PartJSON, Path: "$.id"}} {
 		assert.True(t, o.substitute(at, "ab+c12", `new"9/9`), at.String())
 	}
-	assert.Equal(t, `/v1/o/new"9/9/x`, o.path)
+	assert.Equal(t, `/v1/o/new%229%2F9/x`, o.path, "escaped for a segment")
 	assert.Equal(t, "id=new%229%2F9&k=1", o.rawQuery)
 	assert.Equal(t, `Bearer new"9/9`, o.header.Get("Authorization"))
 	assert.Equal(t, `sid=new"9/9; x=1`, o.header.Get("Cookie"))
@@ -88,6 +92,14 @@ func FuzzJSONLeaf(f *testing.F) {
 		v, ok := mapToken("x1", string(body), path)
 		if ok && v == "" {
 			t.Fatalf("mapToken returned an empty live value")
+		}
+		// A recorded request body is untrusted too: substituting in it
+		// keeps valid JSON valid.
+		for _, live := range []string{"y\"2<\u2028>\x01", "12345678"} {
+			out := replaceJSON(body, path, []string{"x1", "tok123456", path}, []string{live, live, live}, make([]bool, 3))
+			if json.Valid(body) && !json.Valid(out) {
+				t.Fatalf("replaceJSON(%q at %s) = %q: no longer JSON", body, path, out)
+			}
 		}
 	})
 }
@@ -135,4 +147,107 @@ func TestReplaceTokenWholeTokensOnly(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, replaceToken(c.s, c.old, c.new), "%q in %q", c.old, c.s)
 	}
+}
+
+// Two correlated values in one request, processed one after another: the
+// live value of the first equals the recorded value of the second (ids
+// shifted by one because the target's sequence advanced), so the second
+// substitution rewrites the first one's live value too.
+func TestSubstituteShiftedIdsInOnePass(t *testing.T) {
+	var n atomic.Int32
+	var gotBody atomic.Value
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/orders":
+			k := n.Add(1) // live ids are recorded ids + 1
+			_, _ = w.Write([]byte(`{"id":"ord-10000` + string(rune('1'+k)) + `"}`))
+		case "/v1/merge":
+			b, _ := io.ReadAll(r.Body)
+			gotBody.Store(string(b))
+			ok(w, r)
+		}
+	})
+	s, src := fixture(t, plan.Causal,
+		ex{id: 1, session: "u", conn: 1, method: "POST", path: "/v1/orders", startMs: 0, endMs: 5,
+			respBody: `{"id":"ord-100001"}`},
+		ex{id: 2, session: "u", conn: 1, method: "POST", path: "/v1/orders", startMs: 10, endMs: 15,
+			respBody: `{"id":"ord-100002"}`},
+		ex{id: 3, session: "u", conn: 1, method: "POST", path: "/v1/merge", startMs: 20, endMs: 25,
+			reqHeaders: [][2]string{{"Content-Type", "application/json"}},
+			reqBody:    `{"a":"ord-100001","b":"ord-100002"}`},
+	)
+	require.Len(t, s.Plan().Correlations, 2)
+	_, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"a":"ord-100002","b":"ord-100003"}`, gotBody.Load().(string))
+}
+
+// A recorded query value that needed no escaping, a live one that does
+// (base64 cursor): the live value goes into the raw query unescaped.
+func TestSubstituteEscapesALiveQueryValue(t *testing.T) {
+	const liveCur = "Q+z/9abc1=="
+	var got atomic.Value
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery == "" {
+			_, _ = w.Write([]byte(`{"next":"` + liveCur + `"}`))
+			return
+		}
+		got.Store(r.URL.Query().Get("cursor"))
+		ok(w, r)
+	})
+	s, src := fixture(t, plan.Causal,
+		ex{id: 1, session: "u", conn: 1, path: "/v1/items", startMs: 0, endMs: 5, respBody: `{"next":"Qz9abc1xyz"}`},
+		ex{id: 2, session: "u", conn: 1, path: "/v1/items", query: "cursor=Qz9abc1xyz&limit=50", startMs: 10, endMs: 15},
+	)
+	require.NotEmpty(t, s.Plan().Correlations)
+	_, err := Run(context.Background(), s, src, target)
+	require.NoError(t, err)
+	assert.Equal(t, liveCur, got.Load())
+}
+
+// Same for the path: a live id with '/' changes the route.
+func TestSubstituteEscapesALivePathSegment(t *testing.T) {
+	o := &outRequest{path: "/v1/docs/Qz9abc1xyz/meta"}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartPath}, "Qz9abc1xyz", "Q/z9abc1=="))
+	assert.Equal(t, "/v1/docs/Q%2Fz9abc1==/meta", o.path)
+	// A value that stood for several segments (a Location path) keeps its
+	// slashes.
+	o = &outRequest{path: "/v1/orders/ord-1"}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartPath}, "/v1/orders/ord-1", "/v1/orders/ord 2"))
+	assert.Equal(t, "/v1/orders/ord%202", o.path)
+}
+
+// A 6-digit numeric id is also a substring of other numbers in the body.
+func TestSubstituteReplacesWholeTokensOnly(t *testing.T) {
+	o := &outRequest{header: http.Header{}, body: []byte(`{"order":123456,"ts":1700123456789}`)}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.order"}, "123456", "654321"))
+	assert.JSONEq(t, `{"order":654321,"ts":1700123456789}`, string(o.body))
+	o = &outRequest{header: http.Header{"X-Ref": {"a-123456 b123456"}}, rawQuery: "q=123456789&r=123456"}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartHeader, Path: "X-Ref"}, "a-123456", "z"))
+	require.True(t, o.substitute(plan.Location{Part: plan.PartQuery, Path: "r"}, "123456", "7"))
+	assert.Equal(t, "z b123456", o.header.Get("X-Ref"))
+	assert.Equal(t, "q=123456789&r=7", o.rawQuery)
+	// A live value that is no number goes into a number leaf as a string.
+	o = &outRequest{header: http.Header{}, body: []byte(`{"order":123456}`)}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.order"}, "123456", "ord-9"))
+	assert.JSONEq(t, `{"order":"ord-9"}`, string(o.body))
+}
+
+// substitute reports a use applied only when the recorded value was
+// found where the plan put it, and replaced: a JSON string is matched on
+// its value, however the client escaped it.
+func TestSubstituteReportsOnlyWhatItReplaced(t *testing.T) {
+	const old, live = "https://api.example/x?p=abc123&n=5", "https://api.example/x?p=zzz999&n=<5>"
+	for _, body := range []string{`{"next":"` + old + `"}`, `{"next":"https:\/\/api.example\/x?p=abc123\u0026n=5"}`} {
+		o := &outRequest{header: http.Header{}, path: "/x", body: []byte(body)}
+		require.True(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.next"}, old, live), body)
+		assert.Equal(t, `{"next":"https://api.example/x?p=zzz999&n=<5>"}`, string(o.body), "only the leaf is re-encoded, without HTML escapes")
+	}
+	o := &outRequest{header: http.Header{"X-Other": {"abc123"}}, path: "/x", body: []byte(`{"next":"abc123","other":"abc123"}`)}
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartHeader, Path: "X-Absent"}, "abc123", "x"), "no such header")
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.gone"}, "abc123", "x"), "no such leaf")
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.next"}, "absent-123", "x"), "not in the leaf")
+	assert.Equal(t, `{"next":"abc123","other":"abc123"}`, string(o.body))
+	assert.True(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.next"}, "abc123", "x"))
+	assert.Equal(t, `{"next":"x","other":"abc123"}`, string(o.body), "only the leaf at the use's path")
 }
