@@ -44,12 +44,18 @@ func liveValue(c plan.Correlation, rec *rprpb.Exchange, live liveResponse) (stri
 		if !ok || live.body == nil {
 			return "", false
 		}
-		r, ok1 := jsonLeaf(recBody, loc.Path)
-		l, ok2 := jsonLeaf(live.body, loc.Path)
-		if !ok1 || !ok2 {
+		// The recorded leaf at the path that holds the value (one per
+		// document of NDJSON) and the live leaf in the same place.
+		recs := jsonLeaves(recBody, loc.Path)
+		k := slices.IndexFunc(recs, func(r string) bool { return strings.Contains(r, c.Value) })
+		if k < 0 {
 			return "", false
 		}
-		return mapToken(c.Value, r, l)
+		lives := jsonLeaves(live.body, loc.Path)
+		if k >= len(lives) {
+			return "", false
+		}
+		return mapToken(c.Value, recs[k], lives[k])
 	case plan.PartLocation, plan.PartETag:
 		name := loc.Path
 		if loc.Part == plan.PartETag {
@@ -82,9 +88,12 @@ func mapHeader(v string, rec, live []string) (string, bool) {
 	return "", false
 }
 
+// setCookie is the value of the last Set-Cookie for name: a client keeps
+// the last one of a response (a session id regenerated, a delete then a
+// set).
 func setCookie(values []string, name string) (string, bool) {
-	for _, v := range values {
-		pair, _, _ := strings.Cut(v, ";")
+	for i := len(values) - 1; i >= 0; i-- {
+		pair, _, _ := strings.Cut(values[i], ";")
 		if k, val, ok := strings.Cut(strings.TrimSpace(pair), "="); ok && k == name {
 			return val, true
 		}
@@ -120,58 +129,28 @@ func mapToken(v, rec, live string) (string, bool) {
 	return "", false
 }
 
-// jsonLeaf reads the scalar at a plan JSON path ("$.a.b[2]") as a string.
+// jsonLeaf reads the first scalar at a plan JSON path ("$.a.b[2]") as a
+// string.
 func jsonLeaf(data []byte, path string) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	leaves := jsonLeaves(data, path)
+	if len(leaves) == 0 {
 		return "", false
 	}
-	p, ok := strings.CutPrefix(path, "$")
-	if !ok {
-		return "", false
-	}
-	cur := doc
-	for p != "" {
-		switch p[0] {
-		case '.':
-			end := strings.IndexAny(p[1:], ".[")
-			if end < 0 {
-				end = len(p) - 1
-			}
-			key := p[1 : 1+end]
-			p = p[1+end:]
-			m, ok := cur.(map[string]any)
-			if !ok {
-				return "", false
-			}
-			if cur, ok = m[key]; !ok {
-				return "", false
-			}
-		case '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				return "", false
-			}
-			n, err := strconv.Atoi(p[1:end])
-			p = p[end+1:]
-			a, ok := cur.([]any)
-			if err != nil || !ok || n < 0 || n >= len(a) {
-				return "", false
-			}
-			cur = a[n]
-		default:
-			return "", false
+	return leaves[0], true
+}
+
+// jsonLeaves reads the scalars at a plan JSON path, one per document of
+// NDJSON, as the planner walks them: a document cut short by the capture
+// cap still yields its leading leaves.
+func jsonLeaves(data []byte, path string) []string {
+	var out []string
+	var buf []byte
+	plan.WalkJSON(data, func(l *plan.JSONLeaf) {
+		if buf = l.AppendPath(buf[:0]); string(buf) == path {
+			out = append(out, l.Value)
 		}
-	}
-	switch v := cur.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return v.String(), true
-	}
-	return "", false
+	})
+	return out
 }
 
 // outRequest is a request being rebuilt from a recorded exchange.

@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/reprise-dev/reprise/compose/proto/platform"
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
+	"github.com/reprise-dev/reprise/harness/replay/rawproto"
 )
 
 func TestMapToken(t *testing.T) {
@@ -250,4 +254,58 @@ func TestSubstituteReportsOnlyWhatItReplaced(t *testing.T) {
 	assert.Equal(t, `{"next":"abc123","other":"abc123"}`, string(o.body))
 	assert.True(t, o.substitute(plan.Location{Part: plan.PartJSON, Path: "$.next"}, "abc123", "x"))
 	assert.Equal(t, `{"next":"x","other":"abc123"}`, string(o.body), "only the leaf at the use's path")
+}
+
+// A recorded response body cut off at the capture cap: the planner found
+// the value in the leading leaves, but jsonLeaf needs the whole document.
+func TestLiveValueFromATruncatedRecordedBody(t *testing.T) {
+	recEx := (ex{respBody: `{"token":"tok-123456","items":[{"a":1},{"a":`}).pb()
+	c := plan.Correlation{Value: "tok-123456", Source: plan.Ref{At: plan.Location{Part: plan.PartJSON, Path: "$.token"}}}
+	got, ok := liveValue(c, recEx, liveResponse{header: http.Header{}, body: []byte(`{"token":"tok-live-1","items":[]}`)})
+	assert.True(t, ok)
+	assert.Equal(t, "tok-live-1", got)
+}
+
+// Two Set-Cookie for one name (PHP session_regenerate_id, a delete then a
+// set): the client keeps and sends the last; liveValue reads the first.
+func TestLiveValueFromTheLastSetCookie(t *testing.T) {
+	recEx := &rprpb.Exchange{Response: &rprpb.Response{Headers: []*rprpb.Header{
+		{Name: "Set-Cookie", Values: []string{"PHPSESSID=old0aa11bb22; path=/", "PHPSESSID=new9cc33dd44; path=/"}}}}}
+	c := plan.Correlation{Value: "new9cc33dd44", Source: plan.Ref{At: plan.Location{Part: plan.PartSetCookie, Path: "PHPSESSID"}}}
+	h := http.Header{}
+	h.Add("Set-Cookie", "PHPSESSID=liveold111; path=/")
+	h.Add("Set-Cookie", "PHPSESSID=livenew222; path=/")
+	got, ok := liveValue(c, recEx, liveResponse{header: h})
+	assert.True(t, ok)
+	assert.Equal(t, "livenew222", got)
+}
+
+// In NDJSON every document has the same paths: the live value comes from
+// the document whose recorded leaf held the value.
+func TestLiveValueFromTheSameNDJSONDocument(t *testing.T) {
+	recEx := (ex{respBody: "{\"id\":\"ord-100001\"}\n{\"id\":\"ord-100002\"}\n"}).pb()
+	c := plan.Correlation{Value: "ord-100002", Source: plan.Ref{At: plan.Location{Part: plan.PartJSON, Path: "$.id"}}}
+	got, ok := liveValue(c, recEx, liveResponse{header: http.Header{}, body: []byte("{\"id\":\"L1\"}\n{\"id\":\"L2\"}")})
+	require.True(t, ok)
+	assert.Equal(t, "L2", got)
+	_, ok = liveValue(c, recEx, liveResponse{header: http.Header{}, body: []byte(`{"id":"L1"}`)})
+	assert.False(t, ok, "the live answer has no second document")
+}
+
+// A value the use's path holds in a varint, with a live value that is no
+// integer, is not replaced in some other field that happens to hold the
+// same text: the use is unresolved and the message unchanged.
+func TestSubstituteGRPCVarintWithATextLiveValueIsNotApplied(t *testing.T) {
+	msg := protowire.AppendTag(nil, 1, protowire.VarintType)
+	msg = protowire.AppendVarint(msg, 1234567)
+	msg = protowire.AppendTag(msg, 2, protowire.BytesType)
+	msg = protowire.AppendString(msg, "ref 1234567")
+	o := &outRequest{msgs: []outMsg{{data: slices.Clone(msg)}}}
+	assert.False(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[0].1"}, "1234567", "ord-x"))
+	assert.Equal(t, msg, o.msgs[0].data)
+	// With no leaf at the path at all, the value is looked for anywhere.
+	assert.True(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[0].3"}, "1234567", "7654321"))
+	v, ok := rawproto.Get(o.msgs[0].data, "2", 0)
+	require.True(t, ok)
+	assert.Equal(t, "ref 7654321", v)
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -169,6 +170,23 @@ type JSONLeaf struct {
 // Path is the leaf's path as the planner writes it in a PartJSON or
 // PartWebSocket Location ("$.items[2].id").
 func (l *JSONLeaf) Path() string { return jsonPath(l.st) }
+
+// AppendPath appends Path to b, so that a caller comparing many leaves'
+// paths can reuse one buffer.
+func (l *JSONLeaf) AppendPath(b []byte) []byte {
+	b = append(b, '$')
+	for _, f := range l.st {
+		if f.array {
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(f.index), 10)
+			b = append(b, ']')
+		} else {
+			b = append(b, '.')
+			b = append(b, f.key...)
+		}
+	}
+	return b
+}
 
 // WalkJSON calls fn with every string and number leaf of data, in document
 // order, exactly as the planner finds them: data must start (after

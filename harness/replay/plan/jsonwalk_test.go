@@ -87,6 +87,9 @@ func TestWalkJSONGivesEachLeafItsBytesAndPath(t *testing.T) {
 	}
 	var got []leaf
 	WalkJSON(data, func(l *JSONLeaf) {
+		if string(l.AppendPath([]byte("x"))) != "x"+l.Path() {
+			t.Errorf("AppendPath %q, Path %q", l.AppendPath(nil), l.Path())
+		}
 		got = append(got, leaf{l.Path(), l.Value, string(data[l.Start:l.End]), l.Number})
 	})
 	want := []leaf{
