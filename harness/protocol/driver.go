@@ -71,7 +71,9 @@ type Call struct {
 	// Messages are the client's gRPC messages or WebSocket frames, each
 	// sent At after the call started (already divided by the replay speed).
 	Messages []OutMessage
-	// Kind is the gRPC call kind; CALL_KIND_UNSPECIFIED streams both ways.
+	// Kind is the recorded gRPC call kind: a guess from the number of
+	// messages each way unless a schema told, so a driver should not
+	// enforce it (the gRPC driver streams both ways whatever it says).
 	Kind rprpb.CallKind
 	// Hold keeps a WebSocket open this long after it started (the
 	// recorded duration ÷ speed) unless either side closes first.

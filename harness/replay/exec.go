@@ -143,15 +143,15 @@ func recycleBody(buf *[]byte, body []byte) {
 	bodyBufs.Put(buf)
 }
 
-// lasted is how long a streaming call ran when recorded, ÷ speed: its
-// messages keep their offsets, so its timeout counts only after that.
-// Unary calls and plain requests get 0.
+// lasted is how long a gRPC call ran when recorded, ÷ speed: its messages
+// keep their offsets, so its timeout counts only after that. Every gRPC
+// call gets it, as its recorded kind is a guess (a long stream that
+// answered once looks unary); plain requests get 0.
 func (r *Replayer) lasted(ex *rprpb.Exchange) time.Duration {
-	switch ex.GetGrpc().GetKind() {
-	case rprpb.CallKind_CALL_KIND_CLIENT_STREAMING, rprpb.CallKind_CALL_KIND_SERVER_STREAMING, rprpb.CallKind_CALL_KIND_BIDI_STREAMING:
-		return time.Duration(float64(max(ex.GetEndNs()-ex.GetStartNs(), 0)) / r.sched.Speed())
+	if ex.GetGrpc() == nil {
+		return 0
 	}
-	return 0
+	return time.Duration(float64(max(ex.GetEndNs()-ex.GetStartNs(), 0)) / r.sched.Speed())
 }
 
 // send runs the call on the recorded connection's client, bounded by the

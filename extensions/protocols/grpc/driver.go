@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -50,7 +51,15 @@ func (Codec) Dial(t protocol.Target) (protocol.Conn, error) {
 	default:
 		return nil, fmt.Errorf("grpc: target %v: want http(s)://host[:port]", t.URL)
 	}
-	cc, err := ggrpc.NewClient("passthrough:///"+t.URL.Host,
+	host := t.URL.Host
+	if t.URL.Port() == "" { // as an HTTP client would: the scheme's port
+		port := "80"
+		if t.URL.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(t.URL.Hostname(), port)
+	}
+	cc, err := ggrpc.NewClient("passthrough:///"+host,
 		ggrpc.WithTransportCredentials(creds),
 		ggrpc.WithStatsHandler(traceHandler{}),
 		ggrpc.WithDefaultCallOptions(ggrpc.ForceCodec(rawCodec{}), ggrpc.MaxCallRecvMsgSize(maxRecvMessage)),
@@ -72,35 +81,47 @@ func (c *conn) Close() error { return c.cc.Close() }
 // Do replays one call from raw message bytes: client messages go out at
 // their offsets from the call's start while a second goroutine reads the
 // server's messages, header and trailers.
+//
+// The call streams both ways whatever its recorded Kind says: the kind is
+// a guess from message counts (a server stream that answered once, or not
+// at all, was recorded as unary), the bytes on the wire are the same, and
+// a unary or one-way stream would have grpc-go fail an answer with more or
+// fewer messages than the guess as INTERNAL and drop them. Exactly the
+// recorded client messages go out.
+//
+// Timeout is enforced by a timer that cancels the call, not by a context
+// deadline, which grpc-go would send the server as grpc-timeout: the
+// harness's limit is not the recorded client's. A call that ends because
+// of it, or because ctx ended, is an error wrapping
+// context.DeadlineExceeded or ctx's error, not a status from the server.
 func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, error) {
 	rep := &protocol.Reply{GRPCStatus: -1}
 	tr := &callTrace{clock: call.Clock}
-	ctx, release := call.Bound(ctx)
-	defer release()
 	ctx, cancel := context.WithCancel(context.WithValue(ctx, traceKey{}, tr))
 	defer cancel()
+	var timedOut atomic.Bool
+	if call.Timeout > 0 {
+		timer := time.AfterFunc(call.Timeout, func() { timedOut.Store(true); cancel() })
+		defer timer.Stop()
+	}
+	ended := func() error { // why the call's own side ended it, if it did
+		switch {
+		case timedOut.Load():
+			return context.DeadlineExceeded
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		}
+		return nil
+	}
 	ctx = metadata.NewOutgoingContext(ctx, outgoingMD(call.Header))
-	clientStreams, serverStreams := true, true
-	switch call.Kind {
-	case rprpb.CallKind_CALL_KIND_UNARY:
-		clientStreams, serverStreams = false, false
-	case rprpb.CallKind_CALL_KIND_CLIENT_STREAMING:
-		serverStreams = false
-	case rprpb.CallKind_CALL_KIND_SERVER_STREAMING:
-		clientStreams = false
-	}
 	msgs := call.Messages
-	if !clientStreams && len(msgs) == 0 {
-		// A unary request must carry one message; the capture lost it.
-		msgs = []protocol.OutMessage{{}}
-	}
-	desc := &ggrpc.StreamDesc{StreamName: call.Path, ClientStreams: clientStreams, ServerStreams: serverStreams}
+	desc := &ggrpc.StreamDesc{StreamName: call.Path, ClientStreams: true, ServerStreams: true}
 	start := time.Now()
 	rep.Sent = call.Clock()
 	cs, err := c.cc.NewStream(ctx, desc, call.Path)
 	if err != nil {
 		rep.Done = call.Clock()
-		return c.finish(rep, tr, nil, err)
+		return c.finish(rep, tr, nil, err, ended())
 	}
 	sendDone := make(chan struct{})
 	go func() { // the sender; it ends with the call (cancel above)
@@ -108,7 +129,7 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 		send(ctx, cs, msgs, start)
 	}()
 	hdr, _ := cs.Header() // nil once the call ended (trailers-only or failure)
-	rep.Header = http.Header(hdr)
+	rep.Header = httpHeader(hdr)
 	limit := c.t.Limit()
 	for i := 0; ; i++ {
 		var b []byte
@@ -128,9 +149,10 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 		}
 	}
 	rep.Done = call.Clock()
+	why := ended()
 	cancel()
 	<-sendDone
-	return c.finish(rep, tr, cs.Trailer(), err)
+	return c.finish(rep, tr, cs.Trailer(), err, why)
 }
 
 // send writes the client messages at their offsets, then half-closes.
@@ -154,9 +176,11 @@ func send(ctx context.Context, cs ggrpc.ClientStream, msgs []protocol.OutMessage
 }
 
 // finish sets the status. A call the server answered, whatever its status,
-// is not an error; one that never reached it is a transport failure.
-func (c *conn) finish(rep *protocol.Reply, tr *callTrace, trailer metadata.MD, err error) (*protocol.Reply, error) {
-	rep.Trailer = http.Header(trailer)
+// is not an error; one that never reached it is a transport failure, and
+// so is one our side ended before its grpc-status came (ended: the
+// Timeout, or the caller's ctx): that error, and no status.
+func (c *conn) finish(rep *protocol.Reply, tr *callTrace, trailer metadata.MD, err, ended error) (*protocol.Reply, error) {
+	rep.Trailer = httpHeader(trailer)
 	if errors.Is(err, io.EOF) {
 		err = nil
 	}
@@ -167,14 +191,59 @@ func (c *conn) finish(rep *protocol.Reply, tr *callTrace, trailer metadata.MD, e
 	} else {
 		rep.FirstByte = rep.Done
 	}
-	if tr.answered.Load() {
+	switch {
+	case ended != nil && err != nil:
+		// No grpc-status came: like a call that got no answer, it has no
+		// status at all (Status 0), whatever headers arrived.
+		rep.GRPCStatus, rep.GRPCMessage = -1, ""
+		return rep, fmt.Errorf("grpc: call ended on our side: %w", ended)
+	case tr.answered.Load():
 		rep.Status = http.StatusOK
+		return rep, nil
+	}
+	if code, ok := httpStatusOf(st.Message()); ok {
+		// An HTTP answer that was not gRPC (a proxy's 503): the server
+		// answered, and a gRPC client sees the status grpc-go maps it to.
+		rep.Status = code
 		return rep, nil
 	}
 	if err == nil {
 		err = errors.New("no response")
 	}
 	return rep, fmt.Errorf("grpc: %w", err)
+}
+
+// httpStatusPrefix starts the message grpc-go gives a call whose answer
+// had an HTTP status other than 200 and no grpc-status.
+const httpStatusPrefix = "unexpected HTTP status code received from server: "
+
+// httpStatusOf reads the HTTP status out of such a message.
+func httpStatusOf(msg string) (int, bool) {
+	_, rest, ok := strings.Cut(msg, httpStatusPrefix)
+	if !ok {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(rest) && i < 3 && '0' <= rest[i] && rest[i] <= '9'; i++ {
+		n = n*10 + int(rest[i]-'0')
+	}
+	return n, 100 <= n && n <= 599
+}
+
+// httpHeader copies gRPC metadata (lower-case keys) into an http.Header
+// (canonical keys), so that Get and Values find response headers such as
+// Set-Cookie and ETag by name.
+func httpHeader(md metadata.MD) http.Header {
+	if md == nil {
+		return nil
+	}
+	h := make(http.Header, len(md))
+	for k, vs := range md {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	return h
 }
 
 // outgoingMD turns the recorded request headers into metadata. Binary
