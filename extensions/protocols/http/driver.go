@@ -148,7 +148,10 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 	}
 	defer resp.Body.Close()
 	raw, rerr := readUpTo(resp.Body, -1, c.t.Limit(), call.BodyBuf)
-	n, _ := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
+	n, derr := io.Copy(io.Discard, resp.Body) // the rest still counts toward size and done
+	if rerr == nil {
+		rerr = derr // a stream reset past the kept bytes is still a failed body
+	}
 	rep.Done = call.Clock()
 	rep.FirstByte = time.Duration(firstByte.Load())
 	if rep.FirstByte == 0 {
