@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 )
 
 // filter selects exchanges before planning. Dropping a producer drops its
@@ -91,4 +93,22 @@ func globMatch(glob, route string) bool {
 	}
 	ok, _ := path.Match(glob, route)
 	return ok
+}
+
+// Selects returns what the filters among opts keep (Window, Sessions,
+// Routes), as Build applies them: a reader that must see the exchanges a
+// plan was built from, and no other record that shares an id with one,
+// applies it to the same stream.
+func Selects(opts ...Option) (func(*rprpb.Exchange) bool, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	f := cfg.filter
+	return func(ex *rprpb.Exchange) bool {
+		n, c := nodeOf(ex)
+		return f.keep(n, &c)
+	}, nil
 }

@@ -251,7 +251,7 @@ func run(ctx context.Context, opts *Options) error {
 		// empty directory behind (Remove refuses a directory with files).
 		defer os.Remove(out)
 	}
-	src, err := loadExchanges(ctx, file, p, out)
+	src, err := loadExchanges(ctx, file, p, out, keep, planOpts)
 	if err != nil {
 		return err
 	}
@@ -347,15 +347,23 @@ func waitUntil(ctx context.Context, at time.Time, now func() time.Time) error {
 // loadExchanges stores the planned exchanges for the run, in the run
 // directory (disk, where /tmp may be a tmpfs in memory). A bad recording
 // is bad input; trouble with the store's own file is a failure.
-func loadExchanges(ctx context.Context, file string, p *plan.Plan, out string) (*replay.Store, error) {
+//
+// The store reads the records the plan was built from, through the same
+// filters: a record the filters dropped that shares an id with a planned
+// one (a concatenated file, an edited JSONL) must not be the one sent.
+func loadExchanges(ctx context.Context, file string, p *plan.Plan, out string, keep func(*rprpb.Exchange) bool, planOpts []plan.Option) (*replay.Store, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("replay: run directory: %w", err)
+	}
+	selects, err := plan.Selects(planOpts...)
+	if err != nil {
+		return nil, cli.BadInput(fmt.Errorf("replay: %w", err))
 	}
 	rd, err := recording.Open(file)
 	if err != nil {
 		return nil, cli.BadInput(fmt.Errorf("replay: %w", err))
 	}
-	src, err := replay.LoadExchanges(ctx, rd.All(), p, replay.SpillDir(out))
+	src, err := replay.LoadExchanges(ctx, filterSeq(filterSeq(rd.All(), keep), selects), p, replay.SpillDir(out))
 	rd.Close()
 	switch {
 	case err == nil:

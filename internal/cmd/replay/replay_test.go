@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -250,4 +251,37 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 		assert.Contains(t, string(doc), "`--"+f.Name, "docs/replay.md does not mention --%s", f.Name)
 	})
 	assert.Greater(t, n, 25)
+}
+
+// A record the filters drop that shares its id with a planned one (files
+// concatenated, a JSONL edited by hand) is never the one sent: the store
+// reads the recording through the plan's filters, the --route glob and
+// the --window alike.
+func TestFilteredRecordSharingAPlannedIdIsNotSent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dup.rpr")
+	w, err := recording.Create(path, &rprpb.FileHeader{FormatVersion: recording.FormatVersion, Recorder: "test",
+		Clock: &rprpb.Clock{Source: "monotonic", AnchorUnixNano: 1_700_000_000_000_000_000}})
+	require.NoError(t, err)
+	for _, ex := range []*rprpb.Exchange{
+		{Id: 5, Session: "a", StartNs: 1e6, EndNs: 2e6, Request: &rprpb.Request{Method: "DELETE", Path: "/admin/wipe"}},
+		{Id: 5, Session: "a", StartNs: 50e6, EndNs: 51e6, Request: &rprpb.Request{Method: "GET", Path: "/v1/items"}},
+	} {
+		ex.Protocol, ex.ConnectionId, ex.Response = rprpb.Protocol_PROTOCOL_HTTP1, 1, &rprpb.Response{Status: 200}
+		require.NoError(t, w.Write(&rprpb.Record{Kind: &rprpb.Record_Exchange{Exchange: ex}}))
+	}
+	require.NoError(t, w.Close())
+	for _, filter := range [][]string{{"--route", "/v1/**"}, {"--window", "10ms..1s"}} {
+		var seen []string
+		var mu sync.Mutex
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+		}))
+		args := append([]string{path, "--target", srv.URL, "--out", filepath.Join(t.TempDir(), "run"), "--timing", "asap"}, filter...)
+		_, errOut, code := execute(t, args...)
+		srv.Close()
+		assert.Contains(t, []int{cli.ExitOK, cli.ExitInvalidRun}, code, errOut)
+		assert.Equal(t, []string{"GET /v1/items"}, seen, "%v", filter)
+	}
 }
