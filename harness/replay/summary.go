@@ -134,6 +134,22 @@ func Validity(lagP99 time.Duration, n RequestCounts) (bool, string) {
 	return true, ""
 }
 
+// Failed reports whether a run failed, whatever its validity, and why:
+// nothing it planned was sent (every request unsupported, unbuilt or
+// dropped), or every request it sent failed to reach the target. Such a
+// run measured nothing of the target.
+func (s *Summary) Failed() (bool, string) {
+	n := s.Requests
+	switch {
+	case n.Planned > 0 && n.Sent == 0:
+		return true, fmt.Sprintf("none of %d planned requests was sent (%d unsupported, %d unbuilt, %d dropped)",
+			n.Planned, n.Unsupported, n.Unbuilt, n.Dropped)
+	case n.Sent > 0 && s.Errors.Transport == n.Sent:
+		return true, fmt.Sprintf("all %d requests failed to reach %s", n.Sent, s.Target)
+	}
+	return false, ""
+}
+
 // WriteJSON writes the summary, indented.
 func (s *Summary) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)

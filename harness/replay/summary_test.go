@@ -68,3 +68,24 @@ func TestValidityCountsUnbuilt(t *testing.T) {
 		})
 	}
 }
+
+func TestFailedRuns(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		n      RequestCounts
+		errs   ErrorCounts
+		failed bool
+		why    string
+	}{
+		{"nothing planned", RequestCounts{}, ErrorCounts{}, false, ""},
+		{"all sent, some failed", RequestCounts{Planned: 3, Sent: 3}, ErrorCounts{Transport: 2}, false, ""},
+		{"every sent failed", RequestCounts{Planned: 4, Sent: 3, Dropped: 1}, ErrorCounts{Transport: 3}, true, "all 3 requests failed to reach http://t"},
+		{"nothing sent", RequestCounts{Planned: 100, Unsupported: 100}, ErrorCounts{}, true,
+			"none of 100 planned requests was sent (100 unsupported, 0 unbuilt, 0 dropped)"},
+	} {
+		s := Summary{Target: "http://t", Requests: c.n, Errors: c.errs}
+		failed, why := s.Failed()
+		assert.Equal(t, c.failed, failed, c.name)
+		assert.Equal(t, c.why, why, c.name)
+	}
+}

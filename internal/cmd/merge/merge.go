@@ -32,8 +32,10 @@ figures. The merged summary is printed as reprise replay prints its own.
 Run directories of different targets, timing modes or speeds, the same
 directory or shard twice, or sharded and unsharded runs together are refused.
 
-Exit status: 0 valid merged run, 2 bad input (unreadable or incompatible run
-directories, --out already holds a run), 3 the merged run is invalid.`,
+Exit status: 0 valid merged run, 1 failed merged run (nothing sent, or every
+request sent failed to reach the target, as for reprise replay), 2 bad input
+(unreadable or incompatible run directories, --out already holds a run),
+3 the merged run is invalid.`,
 		Example: `  # Merge the outputs of a 3-pod Indexed Job (see docs/scale-out.md)
   reprise merge --out runs/merged runs/shard-0 runs/shard-1 runs/shard-2
 
@@ -67,6 +69,9 @@ func run(cmd *cobra.Command, opts *Options) error {
 	}
 	if err := results.WriteText(opts.IO.Out, &sum, opts.Out); err != nil {
 		return err
+	}
+	if failed, why := sum.Failed(); failed {
+		return fmt.Errorf("merge: failed run: %s", why)
 	}
 	if !sum.Valid {
 		return cli.WithExit(cli.ExitInvalidRun, fmt.Errorf("merge: invalid run: %s", sum.Reason))

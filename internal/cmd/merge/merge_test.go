@@ -112,3 +112,37 @@ func TestHelpHasExamples(t *testing.T) {
 	assert.Contains(t, out, "reprise merge --out runs/merged runs/shard-0 runs/shard-1 runs/shard-2")
 	assert.Contains(t, out, "3 the merged run is invalid")
 }
+
+// Shards whose every request failed to reach the target merge into a
+// failed run (exit 1), as each shard's replay was: the rule is applied to
+// the merged counts too.
+func TestMergedRunOfUnreachableShardsFails(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for k, first := range []uint64{1, 100} {
+		dir := filepath.Join(root, string(rune('a'+k)))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		start := time.Unix(1_800_000_000, 0)
+		w, err := recording.Create(filepath.Join(dir, replay.ResultsFile), &rprpb.FileHeader{
+			Recorder: "reprise replay", Clock: &rprpb.Clock{AnchorUnixNano: start.UnixNano()}})
+		require.NoError(t, err)
+		for i := range 5 {
+			at := int64(i+1) * int64(time.Millisecond) // a send at 0 reads as none
+			require.NoError(t, w.Write(&rprpb.Record{Kind: &rprpb.Record_Result{Result: &rprpb.Result{
+				ExchangeId: first + uint64(i), Route: "/x", GrpcStatus: -1, Error: "dial: connection refused",
+				IntendedNs: at, SentNs: at, DoneNs: at + int64(time.Millisecond)}}}))
+		}
+		require.NoError(t, w.Close())
+		sum := replay.Summary{Target: "http://127.0.0.1:8080", Mode: "causal", Speed: 1, StartedAt: start.UTC(), DurationMS: 6,
+			Requests: replay.RequestCounts{Planned: 5, Sent: 5}, Errors: replay.ErrorCounts{Transport: 5}, Valid: true,
+			Routes: []replay.RouteSummary{{Route: "/x", Count: 5, Errors: 5}}}
+		f, err := os.Create(filepath.Join(dir, replay.SummaryFile))
+		require.NoError(t, err)
+		require.NoError(t, sum.WriteJSON(f))
+		require.NoError(t, f.Close())
+		dirs = append(dirs, dir)
+	}
+	stdout, code := runCmd(t, append([]string{"--out", filepath.Join(root, "m")}, dirs...)...)
+	assert.Equal(t, cli.ExitError, code, stdout)
+	assert.Contains(t, stdout, "merge: failed run: all 10 requests failed to reach http://127.0.0.1:8080")
+}

@@ -298,13 +298,14 @@ func run(ctx context.Context, opts *Options) error {
 	if err := results.WriteText(opts.IO.Out, &sum, out); err != nil {
 		return errors.Join(runErr, err)
 	}
+	failed, why := sum.Failed()
 	switch {
 	case runErr != nil:
 		return fmt.Errorf("replay: %w", runErr)
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case sum.Requests.Sent > 0 && sum.Errors.Transport == sum.Requests.Sent:
-		return fmt.Errorf("replay: failed run: all %d requests failed to reach %s", sum.Requests.Sent, target)
+	case failed:
+		return fmt.Errorf("replay: failed run: %s", why)
 	case !sum.Valid:
 		return cli.WithExit(cli.ExitInvalidRun, fmt.Errorf("replay: invalid run: %s", sum.Reason))
 	}
