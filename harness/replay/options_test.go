@@ -36,6 +36,7 @@ func TestShardLabel(t *testing.T) {
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(b, &raw))
 	assert.Equal(t, "0/3", raw["shard"])
+	assert.Len(t, raw["run_id"], 16, "a run names itself, so a merge can refuse it twice")
 	rd, err := recording.Open(filepath.Join(dir, ResultsFile))
 	require.NoError(t, err)
 	defer rd.Close()

@@ -127,6 +127,7 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 	r.col.sum.Mode = s.Mode().String()
 	r.col.sum.Speed = s.Speed()
 	r.col.sum.Shard = cfg.shard
+	r.col.sum.RunID = NewRunID()
 	return r, nil
 }
 

@@ -1,6 +1,8 @@
 package replay
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,7 +28,12 @@ const (
 // Summary is the outcome of a run, written as summary.json; docs/summary.md
 // documents its schema.
 type Summary struct {
-	Target string `json:"target"`
+	// RunID names this run (random, made when it starts), so that a merge
+	// can refuse one run given twice (a copy, a symlink); Runs lists the
+	// runs a merged summary covers.
+	RunID  string   `json:"run_id,omitempty"`
+	Runs   []string `json:"runs,omitempty"`
+	Target string   `json:"target"`
 	// Shard is "i/N" when this run replayed one shard of a plan
 	// (ShardLabel); empty for a whole plan.
 	Shard     string    `json:"shard,omitempty"`
@@ -148,6 +155,26 @@ func (s *Summary) Failed() (bool, string) {
 		return true, fmt.Sprintf("all %d requests failed to reach %s", n.Sent, s.Target)
 	}
 	return false, ""
+}
+
+// Covers is the runs whose requests the summary counts: a merged
+// summary's Runs, or the run itself; none for a summary written before
+// runs had ids.
+func (s *Summary) Covers() []string {
+	if len(s.Runs) > 0 {
+		return s.Runs
+	}
+	if s.RunID != "" {
+		return []string{s.RunID}
+	}
+	return nil
+}
+
+// NewRunID returns a random run id: 16 hex digits.
+func NewRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // WriteJSON writes the summary, indented.

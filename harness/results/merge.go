@@ -98,21 +98,32 @@ func checkRuns(out string, dirs []string) ([]runDir, error) {
 			return nil, fmt.Errorf("%w: %s already holds %s; merge into a new directory", ErrIncompatible, out, f)
 		}
 	}
-	seenDir := make(map[string]string)
+	outInfo, _ := os.Stat(out) // nil: out does not exist yet, so no input is it
+	var seenDirs []runDir       // as given, for os.SameFile
+	var infos []os.FileInfo
 	seenShard := make(map[string]string)
+	seenRun := make(map[string]string)
 	runs := make([]runDir, 0, len(dirs))
 	for _, d := range dirs {
 		abs, err := filepath.Abs(d)
 		if err != nil {
 			return nil, fmt.Errorf("results: merge: %s: %w", d, err)
 		}
-		if abs == outAbs {
+		// The same directory under two names (a symlink, "a" and "./a")
+		// is one run, whatever the path text says. A directory that cannot
+		// be read is reported by ReadSummary below.
+		info, _ := os.Stat(d)
+		if abs == outAbs || info != nil && outInfo != nil && os.SameFile(info, outInfo) {
 			return nil, fmt.Errorf("%w: %s is both an input and the output", ErrIncompatible, d)
 		}
-		if prev, ok := seenDir[abs]; ok {
-			return nil, fmt.Errorf("%w: %s and %s are the same directory", ErrIncompatible, prev, d)
+		for k, prev := range infos {
+			if info != nil && os.SameFile(info, prev) {
+				return nil, fmt.Errorf("%w: %s and %s are the same directory", ErrIncompatible, seenDirs[k].dir, d)
+			}
 		}
-		seenDir[abs] = d
+		if info != nil {
+			seenDirs, infos = append(seenDirs, runDir{dir: d}), append(infos, info)
+		}
 		sf, err := ReadSummary(d)
 		if err != nil {
 			return nil, err
@@ -135,6 +146,14 @@ func checkRuns(out string, dirs []string) ([]runDir, error) {
 				return nil, fmt.Errorf("%w: %s and %s are both shard %s", ErrIncompatible, prev, d, shard)
 			}
 			seenShard[shard] = d
+		}
+		// A copy of a run directory (or of a merge) is the same run: its
+		// requests would count twice.
+		for _, id := range sf.Covers() {
+			if prev, ok := seenRun[id]; ok {
+				return nil, fmt.Errorf("%w: %s and %s both hold run %s (a copy of one run directory?)", ErrIncompatible, prev, d, id)
+			}
+			seenRun[id] = d
 		}
 		runs = append(runs, runDir{d, sf})
 	}
@@ -287,11 +306,12 @@ func shiftResult(r *rprpb.Result, shift int64) {
 
 func sumRuns(runs []runDir, sk *Sketches) replay.Summary {
 	first := runs[0].sf
-	sum := replay.Summary{Target: first.Target, Mode: first.Mode, Speed: first.Speed, StartedAt: first.StartedAt}
+	sum := replay.Summary{RunID: replay.NewRunID(), Target: first.Target, Mode: first.Mode, Speed: first.Speed, StartedAt: first.StartedAt}
 	var end time.Time
 	routes := make(map[string]*replay.RouteSummary)
 	for _, r := range runs {
 		s := r.sf
+		sum.Runs = append(sum.Runs, s.Covers()...)
 		if s.StartedAt.Before(sum.StartedAt) {
 			sum.StartedAt = s.StartedAt
 		}

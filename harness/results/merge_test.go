@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -214,6 +215,12 @@ func TestMergeRefuses(t *testing.T) {
 	badSketch := run("badsketch", "", nil)
 	require.NoError(t, os.WriteFile(filepath.Join(badSketch, SketchesFile), []byte("{}"), 0o644))
 	taken := run("taken", "", nil)
+	link := filepath.Join(root, "link")
+	require.NoError(t, os.Symlink(base, link))
+	copyA := run("copyA", "", func(s *replay.Summary) { s.RunID = "r-1" })
+	copyB := run("copyB", "", func(s *replay.Summary) { s.RunID = "r-1" })
+	merged := run("merged", "", func(s *replay.Summary) { s.RunID, s.Runs = "m-1", []string{"r-7", "r-8"} })
+	r8 := run("r8", "", func(s *replay.Summary) { s.RunID = "r-8" })
 
 	cases := map[string]struct {
 		out  string
@@ -221,23 +228,26 @@ func TestMergeRefuses(t *testing.T) {
 		is   error
 		want string
 	}{
-		"nothing":                    {"", nil, ErrIncompatible, "no run directories"},
-		"target":                     {"", []string{base, other}, ErrIncompatible, "replayed against http://127.0.0.1:8080"},
-		"mode":                       {"", []string{base, mode}, ErrIncompatible, "timing mode causal"},
-		"speed":                      {"", []string{base, speed}, ErrIncompatible, "ran at speed 1"},
-		"same dir":                   {"", []string{base, base}, ErrIncompatible, "same directory"},
-		"same shard":                 {"", []string{s0, s0b}, ErrIncompatible, "both shard 0/2"},
-		"same shard, other spelling": {"", []string{s0, s0c}, ErrIncompatible, "both shard 0/2"},
-		"shard counts":               {"", []string{s0, s1of3}, ErrIncompatible, "different shard counts"},
-		"mixed":                      {"", []string{s0, base}, ErrIncompatible, "a sharded and an unsharded run overlap"},
-		"out is input":               {base, []string{base}, ErrIncompatible, "already holds"},
-		"out taken":                  {taken, []string{base}, ErrIncompatible, "already holds"},
-		"not a run":                  {"", []string{empty}, ErrBadRunDir, "no summary.json"},
-		"corrupt summary":            {"", []string{corrupt}, ErrBadRunDir, "corrupt/summary.json"},
-		"no results":                 {"", []string{noResults}, ErrBadRunDir, "noresults"},
-		"bad shard label":            {"", []string{badShard}, ErrBadRunDir, `shard "3/2"`},
-		"results disagree":           {"", []string{liar}, ErrBadRunDir, "liar/summary.json says"},
-		"bad sketches":               {"", []string{badSketch}, ErrBadRunDir, "badsketch/sketches.json"},
+		"nothing":                     {"", nil, ErrIncompatible, "no run directories"},
+		"target":                      {"", []string{base, other}, ErrIncompatible, "replayed against http://127.0.0.1:8080"},
+		"mode":                        {"", []string{base, mode}, ErrIncompatible, "timing mode causal"},
+		"speed":                       {"", []string{base, speed}, ErrIncompatible, "ran at speed 1"},
+		"same dir":                    {"", []string{base, base}, ErrIncompatible, "same directory"},
+		"symlinked dir":               {"", []string{base, link}, ErrIncompatible, "same directory"},
+		"copied run":                  {"", []string{copyA, copyB}, ErrIncompatible, "both hold run r-1"},
+		"a merge and one of its runs": {"", []string{merged, r8}, ErrIncompatible, "both hold run r-8"},
+		"same shard":                  {"", []string{s0, s0b}, ErrIncompatible, "both shard 0/2"},
+		"same shard, other spelling":  {"", []string{s0, s0c}, ErrIncompatible, "both shard 0/2"},
+		"shard counts":                {"", []string{s0, s1of3}, ErrIncompatible, "different shard counts"},
+		"mixed":                       {"", []string{s0, base}, ErrIncompatible, "a sharded and an unsharded run overlap"},
+		"out is input":                {base, []string{base}, ErrIncompatible, "already holds"},
+		"out taken":                   {taken, []string{base}, ErrIncompatible, "already holds"},
+		"not a run":                   {"", []string{empty}, ErrBadRunDir, "no summary.json"},
+		"corrupt summary":             {"", []string{corrupt}, ErrBadRunDir, "corrupt/summary.json"},
+		"no results":                  {"", []string{noResults}, ErrBadRunDir, "noresults"},
+		"bad shard label":             {"", []string{badShard}, ErrBadRunDir, `shard "3/2"`},
+		"results disagree":            {"", []string{liar}, ErrBadRunDir, "liar/summary.json says"},
+		"bad sketches":                {"", []string{badSketch}, ErrBadRunDir, "badsketch/sketches.json"},
 	}
 	for name, c := range cases {
 		out := c.out
@@ -258,4 +268,27 @@ func TestMergeRefuses(t *testing.T) {
 	cancel()
 	_, err := Merge(ctx, filepath.Join(root, "cancelled"), base)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// A merge names itself and the runs it covers, so that merging it again
+// with one of them, or with a copy of itself, is refused.
+func TestMergeNamesTheRunsItCovers(t *testing.T) {
+	root := t.TempDir()
+	t0 := time.Unix(1_800_000_000, 0)
+	var dirs []string
+	for k, id := range []string{"r-1", "r-2"} {
+		dir := filepath.Join(root, id)
+		sum := writeRun(t, dir, genResults(uint64(k+1), 2, 3), t0, strconv.Itoa(k)+"/2")
+		sum.RunID = id
+		f, err := os.Create(filepath.Join(dir, replay.SummaryFile))
+		require.NoError(t, err)
+		require.NoError(t, sum.WriteJSON(f))
+		require.NoError(t, f.Close())
+		dirs = append(dirs, dir)
+	}
+	sum, err := Merge(t.Context(), filepath.Join(root, "m"), dirs...)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"r-1", "r-2"}, sum.Runs)
+	assert.Len(t, sum.RunID, 16)
+	assert.NotContains(t, sum.Runs, sum.RunID)
 }
