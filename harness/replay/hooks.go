@@ -2,11 +2,15 @@ package replay
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 	"github.com/reprise-dev/reprise/harness/replay/creds"
+	"github.com/reprise-dev/reprise/harness/replay/rawproto"
 	"github.com/reprise-dev/reprise/harness/replay/timeshift"
 	"github.com/reprise-dev/reprise/recorders/redact"
 )
@@ -43,38 +47,104 @@ func containsString(xs []string, s string) bool {
 	return false
 }
 
-// credentials swaps every redaction placeholder still in a header or
-// cookie value (no live correlated value replaced it) for the provider's
-// token. A provider error leaves the placeholder and is returned as a note
-// for the Result; it names the placeholder, never a token.
+// credentials swaps every redaction placeholder still in the request (no
+// live correlated value replaced it) for the provider's token, wherever
+// redaction put one: header and cookie values, the path, the query, a form
+// or JSON body, WebSocket text frames and gRPC message fields, the token
+// escaped as its place needs. A provider error leaves the placeholder and
+// is returned as a note for the Result; it names the placeholder, never a
+// token.
 func (o *outRequest) credentials(ctx context.Context, p creds.Provider, session string) []string {
-	var notes []string
-	tokens := map[string]string{}
-	for name, vs := range o.header {
-		for i, v := range vs {
-			for _, ph := range placeholders(v) {
-				tok, seen := tokens[ph]
-				if !seen {
-					var err error
-					tok, err = p.Token(ctx, session, ph)
-					if err != nil {
-						tok = ""
-						// The provider's own message stays out of the
-						// results file: a command's stderr may echo a token.
-						msg := "credentials: provider failed for " + ph
-						if errors.Is(err, creds.ErrNoToken) {
-							msg = "credentials: no token for " + ph
-						}
-						notes = append(notes, msg)
-					}
-					tokens[ph] = tok
-				}
-				if tok != "" {
-					vs[i] = strings.ReplaceAll(vs[i], ph, tok)
-				}
+	var phs []string
+	add := func(s string) {
+		for _, ph := range placeholders(s) {
+			if !containsString(phs, ph) {
+				phs = append(phs, ph)
 			}
 		}
-		o.header[name] = vs
+	}
+	for _, vs := range o.header {
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	add(o.path)
+	add(o.rawQuery)
+	body := o.body
+	if !o.decoded {
+		body, _ = decodeBody(o.body, o.header.Get("Content-Encoding"))
+	}
+	inBody := len(placeholders(string(body))) > 0
+	add(string(body))
+	for _, m := range o.msgs {
+		if !m.compressed {
+			add(string(m.data))
+		}
+	}
+	if len(phs) == 0 {
+		return nil
+	}
+	var notes []string
+	var olds, toks []string
+	for _, ph := range phs {
+		tok, err := p.Token(ctx, session, ph)
+		if err != nil {
+			// The provider's own message stays out of the results file: a
+			// command's stderr may echo a token.
+			msg := "credentials: provider failed for " + ph
+			if errors.Is(err, creds.ErrNoToken) {
+				msg = "credentials: no token for " + ph
+			}
+			notes = append(notes, msg)
+			continue
+		}
+		if tok != "" {
+			olds, toks = append(olds, ph), append(toks, tok)
+		}
+	}
+	if len(olds) == 0 {
+		return notes
+	}
+	swap := func(s string, escape func(string) string) string {
+		for i, ph := range olds {
+			s = strings.ReplaceAll(s, ph, escape(toks[i]))
+		}
+		return s
+	}
+	raw := func(s string) string { return s }
+	jsonString := func(s string) string { return string(jsonEscape(s)) }
+	for _, vs := range o.header {
+		for i, v := range vs {
+			vs[i] = swap(v, raw)
+		}
+	}
+	o.path = swap(o.path, url.PathEscape)
+	o.rawQuery = swap(o.rawQuery, url.QueryEscape)
+	if inBody && o.ensureDecoded() {
+		switch ct := strings.ToLower(o.header.Get("Content-Type")); {
+		case strings.Contains(ct, "x-www-form-urlencoded"):
+			o.body = []byte(swap(string(o.body), url.QueryEscape))
+		case strings.Contains(ct, "json") || ct == "" && json.Valid(o.body):
+			o.body = []byte(swap(string(o.body), jsonString))
+		default:
+			o.body = []byte(swap(string(o.body), raw))
+		}
+	}
+	for i := range o.msgs {
+		m := &o.msgs[i]
+		switch {
+		case m.compressed:
+		case o.proto == rprpb.Protocol_PROTOCOL_GRPC:
+			if out, _, err := rawproto.ReplaceAllEach(m.data, olds, toks); err == nil {
+				m.data = out
+			}
+		case m.opcode == 1: // a text frame: JSON, or text
+			esc := raw
+			if json.Valid(m.data) {
+				esc = jsonString
+			}
+			m.data = []byte(swap(string(m.data), esc))
+		}
 	}
 	return notes
 }

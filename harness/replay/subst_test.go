@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/reprise-dev/reprise/compose/proto/platform"
 	"github.com/reprise-dev/reprise/harness/recording/rprpb"
+	"github.com/reprise-dev/reprise/harness/replay/creds"
 	"github.com/reprise-dev/reprise/harness/replay/plan"
 	"github.com/reprise-dev/reprise/harness/replay/rawproto"
 )
@@ -308,4 +310,47 @@ func TestSubstituteGRPCVarintWithATextLiveValueIsNotApplied(t *testing.T) {
 	v, ok := rawproto.Get(o.msgs[0].data, "2", 0)
 	require.True(t, ok)
 	assert.Equal(t, "ref 7654321", v)
+}
+
+// Placeholders in the query or a JSON body are never given the provider's
+// token: only headers are scanned.
+func TestCredentialsWhereverRedactionPutThem(t *testing.T) {
+	const ph = "rpr-redacted-00112233445566778899aabb"
+	const tok = `s3cret+/="live`
+	p := creds.Static(map[string]string{ph: tok})
+	o := &outRequest{header: http.Header{"Authorization": {"Bearer " + ph}, "Content-Type": {"application/json"}},
+		path: "/v1/keys/" + ph, rawQuery: "access_token=" + ph, body: []byte(`{"user":"ana","password":"` + ph + `"}`)}
+	assert.Empty(t, o.credentials(context.Background(), p, "u"))
+	assert.Equal(t, "Bearer "+tok, o.header.Get("Authorization"))
+	assert.Equal(t, "/v1/keys/"+url.PathEscape(tok), o.path)
+	q, err := url.ParseQuery(o.rawQuery)
+	require.NoError(t, err)
+	assert.Equal(t, tok, q.Get("access_token"))
+	var body struct{ Password string }
+	require.NoError(t, json.Unmarshal(o.body, &body))
+	assert.Equal(t, tok, body.Password)
+
+	// A form body, a WebSocket text frame, a gRPC field.
+	o = &outRequest{header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, body: []byte("u=ana&p=" + ph)}
+	assert.Empty(t, o.credentials(context.Background(), p, "u"))
+	f, err := url.ParseQuery(string(o.body))
+	require.NoError(t, err)
+	assert.Equal(t, tok, f.Get("p"))
+	o = &outRequest{header: http.Header{}, msgs: []outMsg{{opcode: 1, data: []byte(`{"auth":"` + ph + `"}`)}}}
+	assert.Empty(t, o.credentials(context.Background(), p, "u"))
+	var frame struct{ Auth string }
+	require.NoError(t, json.Unmarshal(o.msgs[0].data, &frame))
+	assert.Equal(t, tok, frame.Auth)
+	msg := protowire.AppendString(protowire.AppendTag(nil, 2, protowire.BytesType), "Bearer "+ph)
+	o = &outRequest{proto: rprpb.Protocol_PROTOCOL_GRPC, header: http.Header{}, msgs: []outMsg{{data: msg}}}
+	assert.Empty(t, o.credentials(context.Background(), p, "u"))
+	v, ok := rawproto.Get(o.msgs[0].data, "2", 0)
+	require.True(t, ok)
+	assert.Equal(t, "Bearer "+tok, v)
+
+	// No token: the placeholder stays, and the note names it.
+	o = &outRequest{header: http.Header{}, rawQuery: "k=" + ph}
+	notes := o.credentials(context.Background(), creds.Static(nil), "u")
+	assert.Equal(t, []string{"credentials: no token for " + ph}, notes)
+	assert.Equal(t, "k="+ph, o.rawQuery)
 }
