@@ -228,9 +228,9 @@ func (r *Replayer) Progress() Progress {
 	if !r.t0.IsZero() {
 		p.Elapsed = time.Since(r.t0)
 	}
-	if r.col.latency.TotalCount() > 0 {
-		p.LatencyP99 = time.Duration(r.col.latency.ValueAtQuantile(99)) * time.Microsecond
-		p.LagP99 = time.Duration(r.col.lag.ValueAtQuantile(99)) * time.Microsecond
+	if r.col.latency.h.TotalCount() > 0 {
+		p.LatencyP99 = r.col.latency.quantile(99)
+		p.LagP99 = r.col.lag.quantile(99)
 	}
 	return p
 }

@@ -184,25 +184,44 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	return enc.Encode(s)
 }
 
-// histograms hold microseconds from 1 µs to 10 min at 3 significant digits.
-func newHist() *hdr.Histogram { return hdr.New(1, int64(10*time.Minute/time.Microsecond), 3) }
-
-func record(h *hdr.Histogram, d time.Duration) {
-	us := max(d.Microseconds(), 1)
-	_ = h.RecordValue(min(us, h.HighestTrackableValue()))
+// dist is a distribution of durations: an HDR histogram of microseconds
+// from 1 µs to 10 min at 3 significant digits for the quantiles, and the
+// exact maximum, which the histogram only knows to its bucket's top (30.2
+// ms read as 30.207) and caps at 10 min.
+type dist struct {
+	h   *hdr.Histogram
+	max time.Duration
 }
 
-func quantiles(h *hdr.Histogram) Quantiles {
-	if h.TotalCount() == 0 {
+func newHist() *dist {
+	return &dist{h: hdr.New(1, int64(10*time.Minute/time.Microsecond), 3)}
+}
+
+func record(d *dist, v time.Duration) {
+	us := max(v.Microseconds(), 1)
+	_ = d.h.RecordValue(min(us, d.h.HighestTrackableValue()))
+	d.max = max(d.max, v)
+}
+
+// quantile is the q-th percentile, 0 when nothing was recorded.
+func (d *dist) quantile(q float64) time.Duration {
+	if d.h.TotalCount() == 0 {
+		return 0
+	}
+	return time.Duration(d.h.ValueAtQuantile(q)) * time.Microsecond
+}
+
+func quantiles(d *dist) Quantiles {
+	if d.h.TotalCount() == 0 {
 		return Quantiles{}
 	}
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	return Quantiles{P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)), Max: ms(h.Max())}
+	ms := func(v time.Duration) float64 { return float64(v) / float64(time.Millisecond) }
+	return Quantiles{P50: ms(d.quantile(50)), P90: ms(d.quantile(90)), P99: ms(d.quantile(99)), Max: ms(d.max)}
 }
 
 type routeStats struct {
 	count, errors     int
-	latency, svc, lag *hdr.Histogram
+	latency, svc, lag *dist
 }
 
 // collector turns Results into a Summary. It is owned by the results
@@ -210,8 +229,8 @@ type routeStats struct {
 type collector struct {
 	sum     Summary
 	routes  map[string]*routeStats
-	latency *hdr.Histogram
-	lag     *hdr.Histogram
+	latency *dist
+	lag     *dist
 	lastEnd time.Duration
 }
 
@@ -309,10 +328,6 @@ func (c *collector) finish() Summary {
 		}
 		return 1
 	})
-	lagP99 := time.Duration(c.lag.ValueAtQuantile(99)) * time.Microsecond
-	if c.lag.TotalCount() == 0 {
-		lagP99 = 0
-	}
-	s.Valid, s.Reason = Validity(lagP99, s.Requests)
+	s.Valid, s.Reason = Validity(c.lag.quantile(99), s.Requests)
 	return s
 }

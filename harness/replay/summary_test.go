@@ -1,10 +1,13 @@
 package replay
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/reprise-dev/reprise/harness/recording/rprpb"
 )
 
 func TestValidity(t *testing.T) {
@@ -87,5 +90,23 @@ func TestFailedRuns(t *testing.T) {
 		failed, why := s.Failed()
 		assert.Equal(t, c.failed, failed, c.name)
 		assert.Equal(t, c.why, why, c.name)
+	}
+}
+
+// max_ms is exact, as docs/summary.md says: an HDR histogram knows a
+// value only to its bucket's top (30.2 ms read as 30.207) and caps it at
+// 10 min, which a long stream's latency can pass.
+func TestCollectorMaxIsExact(t *testing.T) {
+	c := newCollector()
+	c.sum.Requests.Planned = 2
+	for i, done := range []time.Duration{30200 * time.Microsecond, 11 * time.Minute} {
+		c.add(&rprpb.Result{ExchangeId: uint64(i + 1), Route: "/r" + strconv.Itoa(i), Status: 200, GrpcStatus: -1,
+			IntendedNs: 0, SentNs: 1, DoneNs: int64(done)})
+	}
+	s := c.finish()
+	assert.Equal(t, float64(11*time.Minute/time.Millisecond), s.Latency.Max)
+	for _, r := range s.Routes {
+		want := map[string]float64{"/r0": 30.2, "/r1": float64(11 * time.Minute / time.Millisecond)}[r.Route]
+		assert.Equal(t, want, r.Latency.Max, r.Route)
 	}
 }
