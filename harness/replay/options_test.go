@@ -41,6 +41,8 @@ func TestShardLabel(t *testing.T) {
 	require.NoError(t, err)
 	defer rd.Close()
 	assert.Equal(t, "0/3", rd.Header().GetRecorderConfig()["shard"])
+	assert.Equal(t, s.Fingerprint(), raw["plan"], "the plan replayed, so a merge can refuse another's shards")
+	assert.Equal(t, s.Fingerprint(), rd.Header().GetRecorderConfig()["plan"])
 
 	sum, err = Run(context.Background(), s, src, target)
 	require.NoError(t, err)

@@ -128,6 +128,7 @@ func New(s *plan.Schedule, src Source, target *url.URL, opts ...Option) (*Replay
 	r.col.sum.Speed = s.Speed()
 	r.col.sum.Shard = cfg.shard
 	r.col.sum.RunID = NewRunID()
+	r.col.sum.Plan = s.Fingerprint()
 	return r, nil
 }
 
@@ -311,6 +312,7 @@ func (r *Replayer) resultsHeader() *rprpb.FileHeader {
 	if r.cfg.shard != "" {
 		hdr.RecorderConfig["shard"] = r.cfg.shard
 	}
+	hdr.RecorderConfig["plan"] = r.col.sum.Plan
 	return hdr
 }
 

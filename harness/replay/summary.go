@@ -31,9 +31,13 @@ type Summary struct {
 	// RunID names this run (random, made when it starts), so that a merge
 	// can refuse one run given twice (a copy, a symlink); Runs lists the
 	// runs a merged summary covers.
-	RunID  string   `json:"run_id,omitempty"`
-	Runs   []string `json:"runs,omitempty"`
-	Target string   `json:"target"`
+	RunID string   `json:"run_id,omitempty"`
+	Runs  []string `json:"runs,omitempty"`
+	// Plan is the replayed schedule's Fingerprint (of the whole plan when
+	// sharded): runs of another recording, filters, amplification or rate
+	// have another, and a merge refuses to mix them.
+	Plan   string `json:"plan,omitempty"`
+	Target string `json:"target"`
 	// Shard is "i/N" when this run replayed one shard of a plan
 	// (ShardLabel); empty for a whole plan.
 	Shard     string    `json:"shard,omitempty"`

@@ -99,7 +99,7 @@ func checkRuns(out string, dirs []string) ([]runDir, error) {
 		}
 	}
 	outInfo, _ := os.Stat(out) // nil: out does not exist yet, so no input is it
-	var seenDirs []runDir       // as given, for os.SameFile
+	var seenDirs []runDir      // as given, for os.SameFile
 	var infos []os.FileInfo
 	seenShard := make(map[string]string)
 	seenRun := make(map[string]string)
@@ -169,6 +169,12 @@ func compatible(first, r runDir) error {
 		return fmt.Errorf("%w: %s has timing mode %s, %s has %s", ErrIncompatible, first.dir, a.Mode, r.dir, b.Mode)
 	case a.Speed != b.Speed:
 		return fmt.Errorf("%w: %s ran at speed %v, %s at %v", ErrIncompatible, first.dir, a.Speed, r.dir, b.Speed)
+	case a.Plan != b.Plan && (a.Plan == "" || b.Plan == ""):
+		return fmt.Errorf("%w: %s and %s: only one names the plan it replayed (a run from an older reprise?), so they cannot be told to be shards of one plan",
+			ErrIncompatible, first.dir, r.dir)
+	case a.Plan != b.Plan:
+		return fmt.Errorf("%w: %s and %s replayed different plans (%s, %s): another recording, filters, amplification or rate",
+			ErrIncompatible, first.dir, r.dir, a.Plan, b.Plan)
 	case (a.Shard == "") != (b.Shard == ""):
 		return fmt.Errorf("%w: %s is shard %q but %s is shard %q: a sharded and an unsharded run overlap",
 			ErrIncompatible, first.dir, a.Shard, r.dir, b.Shard)
@@ -306,7 +312,7 @@ func shiftResult(r *rprpb.Result, shift int64) {
 
 func sumRuns(runs []runDir, sk *Sketches) replay.Summary {
 	first := runs[0].sf
-	sum := replay.Summary{RunID: replay.NewRunID(), Target: first.Target, Mode: first.Mode, Speed: first.Speed, StartedAt: first.StartedAt}
+	sum := replay.Summary{RunID: replay.NewRunID(), Plan: first.Plan, Target: first.Target, Mode: first.Mode, Speed: first.Speed, StartedAt: first.StartedAt}
 	var end time.Time
 	routes := make(map[string]*replay.RouteSummary)
 	for _, r := range runs {

@@ -221,6 +221,9 @@ func TestMergeRefuses(t *testing.T) {
 	copyB := run("copyB", "", func(s *replay.Summary) { s.RunID = "r-1" })
 	merged := run("merged", "", func(s *replay.Summary) { s.RunID, s.Runs = "m-1", []string{"r-7", "r-8"} })
 	r8 := run("r8", "", func(s *replay.Summary) { s.RunID = "r-8" })
+	planA := run("planA", "0/2", func(s *replay.Summary) { s.Plan = "aaaa" })
+	planB := run("planB", "1/2", func(s *replay.Summary) { s.Plan = "bbbb" })
+	noPlan := run("noPlan", "1/2", nil)
 
 	cases := map[string]struct {
 		out  string
@@ -236,6 +239,8 @@ func TestMergeRefuses(t *testing.T) {
 		"symlinked dir":               {"", []string{base, link}, ErrIncompatible, "same directory"},
 		"copied run":                  {"", []string{copyA, copyB}, ErrIncompatible, "both hold run r-1"},
 		"a merge and one of its runs": {"", []string{merged, r8}, ErrIncompatible, "both hold run r-8"},
+		"shards of other plans":       {"", []string{planA, planB}, ErrIncompatible, "replayed different plans (aaaa, bbbb)"},
+		"a shard naming no plan":      {"", []string{planA, noPlan}, ErrIncompatible, "only one names the plan"},
 		"same shard":                  {"", []string{s0, s0b}, ErrIncompatible, "both shard 0/2"},
 		"same shard, other spelling":  {"", []string{s0, s0c}, ErrIncompatible, "both shard 0/2"},
 		"shard counts":                {"", []string{s0, s1of3}, ErrIncompatible, "different shard counts"},

@@ -178,6 +178,7 @@ type Plan struct {
 	compKey []string      // name of each shard unit, hashed to pick its shard
 	dropped int           // edges lost to sharding
 	origin  time.Duration // recorded offset that replay time 0 stands for
+	whole   string        // a shard's: the Fingerprint of the plan it was cut from
 
 	ident    []Identity // identities of the built plan's nodes, grouped by node
 	identOff []int32    // ident[identOff[b]:identOff[b+1]] belong to built node b

@@ -112,6 +112,7 @@ type Schedule struct {
 	plan  *Plan
 	mode  Mode
 	speed float64
+	curve []RatePoint // rate mode's
 	// base is the static part of each node's intended time in rate mode;
 	// the other modes derive it from the node (Base), which spares 8
 	// bytes a node.
@@ -127,6 +128,9 @@ func (p *Plan) Schedule(mode Mode, opts ...ScheduleOption) (*Schedule, error) {
 		}
 	}
 	s := &Schedule{plan: p, mode: mode, speed: cfg.speed}
+	if mode == Rate {
+		s.curve = cfg.curve
+	}
 	switch mode {
 	case Causal, Recorded, ASAP:
 	case Rate:

@@ -125,7 +125,9 @@ func (p *Plan) Shard(i, n int) (*Plan, error) {
 	for k := range p.Nodes {
 		keep[k] = p.ShardOf(k, n) == i
 	}
-	return p.subset(keep), nil
+	q := p.subset(keep)
+	q.whole = p.Fingerprint()
+	return q, nil
 }
 
 // subset keeps the marked nodes with the edges and correlations among them.

@@ -29,9 +29,10 @@ sketches.json the merged latency sketches, summary.json the summed counts with
 quantiles from the merged sketches and validity judged again on the merged
 figures. The merged summary is printed as reprise replay prints its own.
 
-Run directories of different targets, timing modes or speeds, the same
-directory or shard twice, one run twice (a copy or a symlink of its
-directory), or sharded and unsharded runs together are refused.
+Run directories of different targets, timing modes or speeds, of different
+plans (another recording, filters, amplification or rate), the same directory
+or shard twice, one run twice (a copy or a symlink of its directory), or
+sharded and unsharded runs together are refused.
 
 Exit status: 0 valid merged run, 1 failed merged run (nothing sent, or every
 request sent failed to reach the target, as for reprise replay), 2 bad input
