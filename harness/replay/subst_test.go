@@ -354,3 +354,32 @@ func TestCredentialsWhereverRedactionPutThem(t *testing.T) {
 	assert.Equal(t, []string{"credentials: no token for " + ph}, notes)
 	assert.Equal(t, "k="+ph, o.rawQuery)
 }
+
+// A nested message made only of printable bytes (field 4..15, length 32..126)
+// is taken as a string leaf; a live value of another length leaves the
+// inner length prefix stale.
+func TestSubstituteGRPCInAPrintableNestedMessageFixesItsLength(t *testing.T) {
+	const recID = "0123456789abcdef0123456789abcdef" // 32 bytes: length byte ' '
+	const liveID = "9f0c1e2d-3b4a-5968-7a8b-9c0d1e2f3a4b"
+	inner := protowire.AppendTag(nil, 4, protowire.BytesType)
+	inner = protowire.AppendString(inner, recID)
+	msg := protowire.AppendTag(nil, 1, protowire.BytesType)
+	msg = protowire.AppendBytes(msg, inner)
+
+	var paths []string
+	require.NoError(t, plan.ScanProto(msg, func(f plan.ProtoField) { paths = append(paths, f.Path) }))
+	require.Equal(t, []string{"1"}, paths, "the planner reads the printable message as one string leaf")
+
+	o := &outRequest{msgs: []outMsg{{data: msg}}}
+	require.True(t, o.substitute(plan.Location{Part: plan.PartGRPC, Path: "[0].1"}, recID, liveID))
+	out := o.msgs[0].data
+	_, _, n := protowire.ConsumeTag(out)
+	v, m := protowire.ConsumeBytes(out[n:])
+	require.GreaterOrEqual(t, m, 0)
+	// parse the inner message
+	_, _, n2 := protowire.ConsumeTag(v)
+	s, m2 := protowire.ConsumeString(v[n2:])
+	require.GreaterOrEqual(t, m2, 0)
+	assert.Equal(t, liveID, s, "inner field holds the live id")
+	assert.Equal(t, len(v), n2+m2, "inner message parses to its end")
+}

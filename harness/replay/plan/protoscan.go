@@ -114,6 +114,16 @@ func NestedMessage(payload []byte, depth int) bool {
 	return depth+1 < maxProtoDepth && len(payload) > 0 && !Printable(payload) && validProto(payload, depth+1)
 }
 
+// ParsesAsMessage reports whether payload, found at depth, parses
+// completely as one message within the depth limit, printable or not. A
+// printable payload that does is a string to the planner (NestedMessage),
+// but may be a message whose one string field happens to be printable
+// together with its tag and length ({4: "<32 hex digits>"} reads as
+// "\" 0123..."): rawproto rewrites a value inside it as the message.
+func ParsesAsMessage(payload []byte, depth int) bool {
+	return depth+1 < maxProtoDepth && len(payload) > 0 && validProto(payload, depth+1)
+}
+
 // validProto reports whether data parses completely as a message.
 func validProto(data []byte, depth int) bool {
 	for off := 0; off < len(data); {

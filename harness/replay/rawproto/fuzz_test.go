@@ -88,6 +88,12 @@ func FuzzReplace(f *testing.F) {
 			require.NoError(t, plan.ScanProto(out, func(plan.ProtoField) {}), "%s: output is wire format", what)
 		}
 
+		if old != "" {
+			// Every pair at once, a printable leaf that parses as a
+			// message rewritten as one: the output is still wire format.
+			outEach, _, errEach := rawproto.ReplaceAllEach(data, []string{old, new}, []string{new, old})
+			checkOut(outEach, errEach, "ReplaceAllEach")
+		}
 		out, n, err := rawproto.ReplaceAll(data, old, new)
 		if old == "" {
 			require.ErrorIs(t, err, rawproto.ErrEmptyOld)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -166,7 +167,7 @@ func ReplaceEach(msg []byte, path string, nth int, olds, news []string) (out []b
 			}
 			return leaf{}, false, nil
 		}
-		b, changed := replaceTokens(l.b, olds, news, leafHit)
+		b, changed := replaceTokens(l.b, olds, news, leafHit, true)
 		for k, h := range leafHit {
 			if h {
 				matched[k], hit[k], leafHit[k] = true, true, false
@@ -225,12 +226,18 @@ func ReplaceAll(msg []byte, old, new string) (out []byte, n int, err error) {
 // one pass over each leaf (see ReplaceEach); hit[i] reports that olds[i]
 // was replaced somewhere. Empty olds match nothing.
 func ReplaceAllEach(msg []byte, olds, news []string) (out []byte, hit []bool, err error) {
+	return replaceAllEach(msg, olds, news, true)
+}
+
+// replaceAllEach is ReplaceAllEach; nested says whether a printable leaf
+// that parses as a message may be rewritten as one (see replaceTokens).
+func replaceAllEach(msg []byte, olds, news []string, nested bool) (out []byte, hit []bool, err error) {
 	hit = make([]bool, len(olds))
 	w := walker{visit: func(_ []uint64, l leaf) (leaf, bool, error) {
 		if l.varint {
 			return leaf{}, false, nil
 		}
-		b, changed := replaceTokens(l.b, olds, news, hit)
+		b, changed := replaceTokens(l.b, olds, news, hit, nested)
 		if !changed {
 			return leaf{}, false, nil
 		}
@@ -339,7 +346,22 @@ func holds(l leaf, value string) bool {
 // printable (the planner tokenizes only printable strings; it offers
 // binary bytes whole), all in one pass; hit[i] is set for each olds[i]
 // replaced.
-func replaceTokens(s []byte, olds, news []string, hit []bool) ([]byte, bool) {
+//
+// A printable leaf that parses completely as a message, with an old value
+// in one of its own string fields, is rewritten as that message when
+// nested is set (one level: not within it again), so that the field's
+// length prefix follows a value of another length: {4: "<32 hex>"} is
+// the printable "\" <32 hex>", whose ' ' is the field's length, and a
+// token replacement would leave it stale.
+func replaceTokens(s []byte, olds, news []string, hit []bool, nested bool) ([]byte, bool) {
+	if nested && plan.Printable(s) && plan.ParsesAsMessage(s, 0) {
+		if out, h, err := replaceAllEach(s, olds, news, false); err == nil && slices.Contains(h, true) {
+			for i, ok := range h {
+				hit[i] = hit[i] || ok
+			}
+			return out, !bytes.Equal(out, s)
+		}
+	}
 	if !plan.Printable(s) {
 		for i, old := range olds {
 			if old != "" && string(s) == old {
