@@ -87,6 +87,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	res.SentNs, res.FirstByteNs, res.DoneNs = int64(rep.Sent), int64(rep.FirstByte), int64(rep.Done)
 	res.Status, res.GrpcStatus = int32(rep.Status), rep.GRPCStatus
 	if err != nil {
+		res.Failed = true // with a status, the answer was cut short
 		notes = append(notes, err.Error())
 		if ctx.Err() != nil {
 			notes = append(notes[:len(notes)-1], "aborted: run ended")

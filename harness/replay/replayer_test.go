@@ -467,3 +467,28 @@ func TestClockStartsAfterTheRunIsSetUp(t *testing.T) {
 	require.False(t, setUp.IsZero(), "the run was not set up through newRun")
 	assert.False(t, r.t0.Before(setUp), "the clock started %v before the run's state was made", setUp.Sub(r.t0))
 }
+
+// An answer cut short after its status (the connection closed mid-body)
+// is a failed exchange, counted with the transport errors, not a 200.
+func TestAnAnswerCutShortIsATransportError(t *testing.T) {
+	target, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("only ten.."))
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	})
+	s, src := fixture(t, plan.ASAP, ex{id: 1, session: "u", path: "/v1/big", startMs: 0, endMs: 5, respBody: `{}`})
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.Errors.Transport)
+	rs := readResults(t, dir)
+	require.Len(t, rs, 1)
+	assert.True(t, rs[0].GetFailed())
+	assert.Equal(t, int32(http.StatusOK), rs[0].GetStatus(), "the status that came is kept")
+	assert.Contains(t, rs[0].GetError(), "read body")
+}

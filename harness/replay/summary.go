@@ -293,7 +293,9 @@ func (c *collector) add(r *rprpb.Result) {
 	c.lastEnd = max(c.lastEnd, time.Duration(r.GetDoneNs()))
 	failed := true
 	switch st := r.GetStatus(); {
-	case r.GetError() != "" && st == 0:
+	case r.GetFailed() || r.GetError() != "" && st == 0:
+		// No answer, or one cut short after its status: a body or stream
+		// that a reset or a timeout ended is no answer to count as 200.
 		s.Errors.Transport++
 	case r.GetGrpcStatus() > 0:
 		s.Errors.GRPCNotOK++

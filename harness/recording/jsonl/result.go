@@ -33,6 +33,7 @@ type resultView struct {
 	Status      int32     `json:"status"`
 	GRPCStatus  int32     `json:"grpc_status"`
 	Error       string    `json:"error,omitempty"`
+	Failed      bool      `json:"failed,omitempty"`
 	Dropped     bool      `json:"dropped,omitempty"`
 	Unresolved  []string  `json:"unresolved,omitempty"`
 	Substituted uint32    `json:"substituted,omitempty"`
@@ -68,6 +69,7 @@ func (v *resultView) fill(r *rprpb.Result, anchor int64) bool {
 		Status:      r.Status,
 		GRPCStatus:  r.GrpcStatus,
 		Error:       r.Error,
+		Failed:      r.Failed,
 		Dropped:     r.Dropped,
 		Unresolved:  r.Unresolved,
 		Substituted: r.Substituted,
@@ -117,6 +119,7 @@ func (v *resultView) result(anchor int64) (*rprpb.Result, error) {
 		Status:      v.Status,
 		GrpcStatus:  v.GRPCStatus,
 		Error:       v.Error,
+		Failed:      v.Failed,
 		Dropped:     v.Dropped,
 		Unresolved:  v.Unresolved,
 		Substituted: v.Substituted,

@@ -1272,8 +1272,12 @@ type Result struct {
 	// Correlated values the request needed that no replayed response supplied.
 	Unresolved []string `protobuf:"bytes,14,rep,name=unresolved,proto3" json:"unresolved,omitempty"`
 	// Correlated values substituted into the request.
-	Substituted   uint32        `protobuf:"varint,15,opt,name=substituted,proto3" json:"substituted,omitempty"`
-	Diff          *ResponseDiff `protobuf:"bytes,16,opt,name=diff,proto3" json:"diff,omitempty"`
+	Substituted uint32        `protobuf:"varint,15,opt,name=substituted,proto3" json:"substituted,omitempty"`
+	Diff        *ResponseDiff `protobuf:"bytes,16,opt,name=diff,proto3" json:"diff,omitempty"`
+	// The exchange failed on the wire (error says how): with no status it got
+	// no answer; with one, the answer was cut short after its status (a
+	// reset, a timeout mid-body or mid-stream).
+	Failed        bool `protobuf:"varint,17,opt,name=failed,proto3" json:"failed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1418,6 +1422,13 @@ func (x *Result) GetDiff() *ResponseDiff {
 		return x.Diff
 	}
 	return nil
+}
+
+func (x *Result) GetFailed() bool {
+	if x != nil {
+		return x.Failed
+	}
+	return false
 }
 
 // ResponseDiff compares the replayed response with the recorded one.
@@ -1581,7 +1592,7 @@ const file_harness_recording_rprpb_recording_proto_rawDesc = "" +
 	"\bmessages\x18\x01 \x03(\v2\x1d.reprise.recording.v1.MessageR\bmessages\x12\x16\n" +
 	"\x06opaque\x18\x02 \x01(\bR\x06opaque\x123\n" +
 	"\x16bytes_client_to_server\x18\x03 \x01(\x03R\x13bytesClientToServer\x123\n" +
-	"\x16bytes_server_to_client\x18\x04 \x01(\x03R\x13bytesServerToClient\"\xe1\x03\n" +
+	"\x16bytes_server_to_client\x18\x04 \x01(\x03R\x13bytesServerToClient\"\xf9\x03\n" +
 	"\x06Result\x12\x1f\n" +
 	"\vexchange_id\x18\x01 \x01(\x04R\n" +
 	"exchangeId\x12\x14\n" +
@@ -1604,7 +1615,8 @@ const file_harness_recording_rprpb_recording_proto_rawDesc = "" +
 	"unresolved\x18\x0e \x03(\tR\n" +
 	"unresolved\x12 \n" +
 	"\vsubstituted\x18\x0f \x01(\rR\vsubstituted\x126\n" +
-	"\x04diff\x18\x10 \x01(\v2\".reprise.recording.v1.ResponseDiffR\x04diff\"\x96\x01\n" +
+	"\x04diff\x18\x10 \x01(\v2\".reprise.recording.v1.ResponseDiffR\x04diff\x12\x16\n" +
+	"\x06failed\x18\x11 \x01(\bR\x06failed\"\x96\x01\n" +
 	"\fResponseDiff\x120\n" +
 	"\x14status_class_changed\x18\x01 \x01(\bR\x12statusClassChanged\x12,\n" +
 	"\x12json_shape_changed\x18\x02 \x01(\bR\x10jsonShapeChanged\x12&\n" +

@@ -164,11 +164,13 @@ func Results() []*rprpb.Record {
 		Diff: &rprpb.ResponseDiff{BodySizeRatio: 1},
 	})
 	// The gRPC stream, in amplification clone 1: a value it needed was never
-	// supplied, and the reply changed shape and size.
+	// supplied, the reply changed shape and size, and the stream was reset
+	// before its end.
 	stream := result(&rprpb.Result{
 		ExchangeId: 4, Clone: 1, Session: "player-7#1", Method: "POST", Route: "/echo.Echo/Chat",
 		IntendedNs: 21_000_000, SentNs: 21_000_250, FirstByteNs: 22_000_000, DoneNs: 45_000_001,
 		Status: 200, GrpcStatus: 5, Unresolved: []string{"room_id", "cursor"}, Substituted: 2,
+		Error: "grpc: stream reset", Failed: true,
 		Diff: &rprpb.ResponseDiff{JsonShapeChanged: true, BodySizeRatio: 0.75},
 	})
 	// The conflicting PUT now fails on the server.
