@@ -142,12 +142,14 @@ func liveMessageValue(c plan.Correlation, rec *rprpb.Exchange, live *rprpb.Messa
 			return "", false
 		}
 	}
-	nth, ok := rawproto.Occurrence(data, loc, c.Value)
+	// By position among the field's items, not among the leaves: a live
+	// binary id that parses as a message must not shift its neighbours.
+	nth, ok := rawproto.ItemHolding(data, loc, c.Value)
 	if !ok {
 		return "", false
 	}
-	r, ok1 := rawproto.Get(data, loc, nth)
-	l, ok2 := rawproto.Get(live.GetData(), loc, nth)
+	r, ok1 := rawproto.Item(data, loc, nth)
+	l, ok2 := rawproto.Item(live.GetData(), loc, nth)
 	if !ok1 || !ok2 {
 		return "", false
 	}

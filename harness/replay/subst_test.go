@@ -383,3 +383,27 @@ func TestSubstituteGRPCInAPrintableNestedMessageFixesItsLength(t *testing.T) {
 	assert.Equal(t, liveID, s, "inner field holds the live id")
 	assert.Equal(t, len(v), n2+m2, "inner message parses to its end")
 }
+
+// A binary id in a repeated bytes field that happens to parse as a message
+// (about 1-2% of random 8-16 byte ids) is skipped as a leaf, so the
+// occurrence numbers shift and the neighbour's id is captured.
+func TestLiveValueFromARepeatedFieldByPosition(t *testing.T) {
+	enc := func(ids ...string) []byte {
+		var b []byte
+		for _, id := range ids {
+			b = protowire.AppendTag(b, 1, protowire.BytesType)
+			b = protowire.AppendString(b, id)
+		}
+		return b
+	}
+	rec0, rec1, rec2 := "\xff\xfe\x01\x02\x03\x04\x05\x06", "\xff\xfd\x11\x12\x13\x14\x15\x16", "\xff\xfc\x21\x22\x23\x24\x25\x26"
+	live0 := "\x08\x01\x08\x01\x08\x01\x08\x01" // a valid message by accident
+	live1, live2 := "\xff\xaa\x31\x32\x33\x34\x35\x36", "\xff\xbb\x41\x42\x43\x44\x45\x46"
+	require.True(t, plan.NestedMessage([]byte(live0), 0))
+	recEx := &rprpb.Exchange{Protocol: rprpb.Protocol_PROTOCOL_GRPC, Grpc: &rprpb.Grpc{Messages: []*rprpb.Message{
+		{Direction: rprpb.Direction_DIRECTION_RESPONSE, Data: enc(rec0, rec1, rec2)}}}}
+	c := plan.Correlation{Value: rec1, Source: plan.Ref{At: plan.Location{Part: plan.PartGRPC, Path: "[0].1"}}}
+	got, ok := liveMessageValue(c, recEx, &rprpb.Message{Data: enc(live0, live1, live2)})
+	require.True(t, ok)
+	assert.Equal(t, live1, got, "captured the id of the next item instead")
+}

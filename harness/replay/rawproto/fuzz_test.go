@@ -48,6 +48,8 @@ func FuzzGet(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, path string, nth int) {
 		_, _ = rawproto.Get(data, path, nth)
 		_, _ = rawproto.Occurrence(data, path, "x")
+		_, _ = rawproto.Item(data, path, nth)
+		_, _ = rawproto.ItemHolding(data, path, "x")
 		fields, _ := scan(data)
 		count := map[string]int{}
 		for _, fl := range fields {

@@ -96,6 +96,55 @@ func Occurrence(msg []byte, path, value string) (int, bool) {
 	return i, found
 }
 
+// Item returns the nth occurrence of the field at path, counting every
+// occurrence whether or not its bytes parse as a message, where Get counts
+// only the leaves ScanProto reports: a binary id that parses as a message
+// by chance (1 to 2% of random 8 to 16 bytes) is still an item of its
+// repeated field, so the items of a recorded and a live message line up
+// by position. ItemHolding finds the nth to pass it.
+func Item(msg []byte, path string, nth int) (string, bool) {
+	target, err := parsePath(path)
+	if err != nil || nth < 0 {
+		return "", false
+	}
+	var got leaf
+	found := false
+	i := 0
+	w := walker{target: target, items: true, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
+		if i == nth {
+			got, found = l, true
+			return leaf{}, false, errStop
+		}
+		i++
+		return leaf{}, false, nil
+	}}
+	_, _, _ = w.walk(msg, 0, 0)
+	if !found {
+		return "", false
+	}
+	return leafText(got), true
+}
+
+// ItemHolding is Occurrence for Item: the first item at path that holds
+// value, whole or as a token of a printable string.
+func ItemHolding(msg []byte, path, value string) (int, bool) {
+	target, err := parsePath(path)
+	if err != nil || value == "" {
+		return 0, false
+	}
+	i, found := 0, false
+	w := walker{target: target, items: true, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
+		if holds(l, value) {
+			found = true
+			return leaf{}, false, errStop
+		}
+		i++
+		return leaf{}, false, nil
+	}}
+	_, _, _ = w.walk(msg, 0, 0)
+	return i, found
+}
+
 // Replace returns a copy of msg in which the leaf at (path, nth), as Get
 // names it, has old replaced by new; nth All (any negative nth) replaces at
 // every occurrence that holds old. A string or bytes leaf equal to old

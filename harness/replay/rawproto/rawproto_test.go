@@ -467,3 +467,25 @@ func TestReplaceEachAppliesEveryPairInOnePass(t *testing.T) {
 	_, _, _, err = rawproto.ReplaceEach(msg, "9", rawproto.All, []string{"a"}, []string{"b"})
 	require.ErrorIs(t, err, rawproto.ErrNoField)
 }
+
+// Item counts every occurrence of a repeated bytes field, where Get skips
+// one whose bytes parse as a message: 08 01 08 01 is a message of two
+// varints by chance.
+func TestItemCountsEveryOccurrenceOfTheField(t *testing.T) {
+	var msg []byte
+	for _, id := range []string{"\xff\xfe\x01\x02", "\x08\x01\x08\x01", "\xff\xaa\x31\x32"} {
+		msg = protowire.AppendTag(msg, 1, protowire.BytesType)
+		msg = protowire.AppendString(msg, id)
+	}
+	got, ok := rawproto.Get(msg, "1", 1)
+	require.True(t, ok)
+	assert.Equal(t, "\xff\xaa\x31\x32", got, "Get counts the leaves ScanProto reports")
+	got, ok = rawproto.Item(msg, "1", 1)
+	require.True(t, ok)
+	assert.Equal(t, "\x08\x01\x08\x01", got, "Item counts the field's occurrences")
+	n, ok := rawproto.ItemHolding(msg, "1", "\xff\xaa\x31\x32")
+	require.True(t, ok)
+	assert.Equal(t, 2, n)
+	_, ok = rawproto.Item(msg, "1", 3)
+	assert.False(t, ok)
+}

@@ -38,6 +38,10 @@ type walker struct {
 	target []uint64
 	visit  visitFunc
 	path   []uint64
+	// items makes every length-delimited field at the end of target a
+	// leaf, whether or not its bytes parse as a message: the items of a
+	// repeated field keep their positions.
+	items bool
 }
 
 // walk returns data with the replacements made; when nothing changed it
@@ -97,7 +101,7 @@ func (w *walker) walk(data []byte, base, depth int) ([]byte, bool, error) {
 				continue
 			}
 			var repl []byte
-			if plan.NestedMessage(payload, depth) {
+			if plan.NestedMessage(payload, depth) && !(leafHere && w.items) {
 				if !descend {
 					continue // a message where a leaf is wanted
 				}
