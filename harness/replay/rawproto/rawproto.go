@@ -156,7 +156,8 @@ func ItemHolding(msg []byte, path, value string) (int, bool) {
 //
 // The planner's gRPC locations carry no occurrence number, so a use in a
 // request is rewritten with All, and the leaf to capture from a live
-// response is found with Occurrence on the recorded one.
+// response is found by position, with ItemHolding on the recorded one and
+// Item on the live one.
 //
 // Every enclosing length prefix is re-encoded; all other bytes, including
 // unknown fields and overlong varints, are copied unchanged, and an
