@@ -148,6 +148,10 @@ type Reply struct {
 	// Sent is when the request went out, FirstByte when the first response
 	// byte (or headers) arrived, Done when the exchange ended.
 	Sent, FirstByte, Done time.Duration
+	// Notes say what the driver could not send as recorded (a header its
+	// protocol refuses); the exchange still went out. They name what was
+	// left out, never a value, which may be a secret.
+	Notes []string
 }
 
 // DriverFor returns the registered driver that replays p, or nil.

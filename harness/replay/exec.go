@@ -86,6 +86,7 @@ func (r *Replayer) do(ctx context.Context, d plan.Due) (*rprpb.Result, error) {
 	defer recycleBody(buf, rep.Body)
 	res.SentNs, res.FirstByteNs, res.DoneNs = int64(rep.Sent), int64(rep.FirstByte), int64(rep.Done)
 	res.Status, res.GrpcStatus = int32(rep.Status), rep.GRPCStatus
+	notes = append(notes, rep.Notes...)
 	if err != nil {
 		res.Failed = true // with a status, the answer was cut short
 		notes = append(notes, err.Error())

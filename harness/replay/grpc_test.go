@@ -470,3 +470,20 @@ func TestGRPCEveryRequestUnbuiltIsInvalid(t *testing.T) {
 	assert.False(t, sum.Valid)
 	assert.Contains(t, sum.Reason, "2 of 2 requests (100.00%) not sent (2 unbuilt, 0 dropped)")
 }
+
+// A driver's note (a header gRPC refuses, left out) reaches the result's
+// error text, and the call, which went out, is no failure.
+func TestGRPCDriverNoteInTheResult(t *testing.T) {
+	target, es := grpcServer(t)
+	e := gex(t, 1, "a", "Unary", rprpb.CallKind_CALL_KIND_UNARY, 0, 5, 0, gmsg{atMs: 1, m: req("hi")})
+	e.Request.Headers = append(e.Request.Headers, &rprpb.Header{Name: "X-User", Values: []string{"José"}})
+	s, src := schedule(t, plan.ASAP, 1, e)
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), s, src, target, OutDir(dir))
+	require.NoError(t, err)
+	r := resultsByID(t, dir)[1]
+	assert.Contains(t, r.GetError(), "metadata x-user not sent")
+	assert.False(t, r.GetFailed())
+	assert.Zero(t, sum.Errors.Total())
+	assert.Equal(t, []string{"hi"}, es.seenTexts())
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -113,7 +114,11 @@ func (c *conn) Do(ctx context.Context, call *protocol.Call) (*protocol.Reply, er
 		}
 		return nil
 	}
-	ctx = metadata.NewOutgoingContext(ctx, outgoingMD(call.Header))
+	md, dropped := outgoingMD(call.Header)
+	for _, k := range dropped {
+		rep.Notes = append(rep.Notes, "metadata "+k+" not sent: gRPC allows only printable ASCII in a text value or key")
+	}
+	ctx = metadata.NewOutgoingContext(ctx, md)
 	msgs := call.Messages
 	desc := &ggrpc.StreamDesc{StreamName: call.Path, ClientStreams: true, ServerStreams: true}
 	start := time.Now()
@@ -250,23 +255,64 @@ func httpHeader(md metadata.MD) http.Header {
 // ("-bin") values were recorded base64-encoded, as on the wire; gRPC
 // encodes them again, so they are decoded here. gRPC drops the headers it
 // owns (content-type, te, grpc-timeout, ...) itself.
-func outgoingMD(h http.Header) metadata.MD {
-	md := metadata.MD{}
+//
+// A key or text value grpc-go refuses (outside [0-9a-z-_.], or a value
+// not printable ASCII, such as UTF-8 that another client sent and the
+// server accepted) would fail the whole call before it is sent; such a
+// header is left out instead, and named in dropped, sorted.
+func outgoingMD(h http.Header) (md metadata.MD, dropped []string) {
+	md = metadata.MD{}
 	for name, vs := range h {
 		k := strings.ToLower(name)
 		if k == "user-agent" {
 			continue // gRPC sets its own and would prepend ours
 		}
+		if !validKey(k) {
+			dropped = append(dropped, k)
+			continue
+		}
+		bin := strings.HasSuffix(k, "-bin")
 		for _, v := range vs {
-			if strings.HasSuffix(k, "-bin") {
+			if bin {
 				if b, err := decodeBin(v); err == nil {
 					v = string(b)
 				}
+			} else if !printableASCII(v) {
+				dropped = append(dropped, k)
+				continue
 			}
 			md.Append(k, v)
 		}
 	}
-	return md
+	slices.Sort(dropped)
+	return md, slices.Compact(dropped)
+}
+
+// validKey is grpc-go's rule for a metadata key.
+func validKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	if k[0] == ':' {
+		return true // a pseudo-header: gRPC ignores it
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// printableASCII is grpc-go's rule for a text metadata value.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeBin(v string) ([]byte, error) {

@@ -159,3 +159,44 @@ func TestATargetWithoutAPortDialsTheSchemes(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 }
+
+// seenServer notes the metadata its unary calls carried.
+type seenServer struct {
+	echo.UnimplementedEchoServer
+	md chan metadata.MD
+}
+
+func (s seenServer) Unary(ctx context.Context, _ *echo.EchoRequest) (*echo.EchoResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.md <- md
+	return &echo.EchoResponse{}, nil
+}
+
+// A recorded header gRPC refuses to send (UTF-8 that another client sent
+// and the server took, a key with an upper-case byte gone astray) is left
+// out and named in a note; the call still goes out, where grpc-go would
+// fail it before sending.
+func TestMetadataGRPCRefusesIsLeftOutAndNoted(t *testing.T) {
+	srv := seenServer{md: make(chan metadata.MD, 1)}
+	u := serve(t, srv)
+	c, err := Codec{}.Dial(protocol.Target{URL: u, Protocol: rprpb.Protocol_PROTOCOL_GRPC})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	t0 := time.Now()
+	rep, err := c.Do(context.Background(), &protocol.Call{Protocol: rprpb.Protocol_PROTOCOL_GRPC, Method: "POST",
+		Path: "/reprise.test.echo.v1.Echo/Unary", Timeout: 10 * time.Second,
+		Header:   http.Header{"X-User": {"José"}, "X-Ok": {"fine"}, "X Bad Key": {"v"}},
+		Messages: []protocol.OutMessage{{Data: nil}}, Clock: func() time.Duration { return time.Since(t0) }})
+	require.NoError(t, err)
+	assert.Equal(t, int32(0), rep.GRPCStatus, rep.GRPCMessage)
+	md := <-srv.md
+	assert.Equal(t, []string{"fine"}, md.Get("x-ok"))
+	assert.Empty(t, md.Get("x-user"))
+	assert.Equal(t, []string{
+		"metadata x bad key not sent: gRPC allows only printable ASCII in a text value or key",
+		"metadata x-user not sent: gRPC allows only printable ASCII in a text value or key",
+	}, rep.Notes)
+	for _, n := range rep.Notes {
+		assert.NotContains(t, n, "José", "a note never holds a value")
+	}
+}
