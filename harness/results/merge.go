@@ -72,6 +72,8 @@ func Merge(ctx context.Context, out string, dirs ...string) (replay.Summary, err
 	if err != nil {
 		return replay.Summary{}, err
 	}
+	_, statErr := os.Stat(out)
+	made := os.IsNotExist(statErr)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return replay.Summary{}, fmt.Errorf("results: merge: %w", err)
 	}
@@ -79,6 +81,9 @@ func Merge(ctx context.Context, out string, dirs ...string) (replay.Summary, err
 	if err != nil {
 		for _, f := range []string{replay.ResultsFile, SketchesFile, replay.SummaryFile} {
 			_ = os.Remove(filepath.Join(out, f))
+		}
+		if made {
+			_ = os.Remove(out) // the directory it made, if nothing else is in it
 		}
 		return replay.Summary{}, err
 	}

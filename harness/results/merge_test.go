@@ -273,6 +273,7 @@ func TestMergeRefuses(t *testing.T) {
 	cancel()
 	_, err := Merge(ctx, filepath.Join(root, "cancelled"), base)
 	assert.ErrorIs(t, err, context.Canceled)
+	assert.NoDirExists(t, filepath.Join(root, "cancelled"), "a failed merge leaves no directory it made")
 }
 
 // A merge names itself and the runs it covers, so that merging it again
