@@ -51,7 +51,10 @@ var errStop = errors.New("stop")
 //
 // Get reports false when there is no such leaf, the path or nth is invalid,
 // or the message is damaged before the leaf.
-func Get(msg []byte, path string, nth int) (string, bool) {
+func Get(msg []byte, path string, nth int) (string, bool) { return get(msg, path, nth, false) }
+
+// get is Get, or Item when items is set.
+func get(msg []byte, path string, nth int, items bool) (string, bool) {
 	target, err := parsePath(path)
 	if err != nil || nth < 0 {
 		return "", false
@@ -59,7 +62,7 @@ func Get(msg []byte, path string, nth int) (string, bool) {
 	var got leaf
 	found := false
 	i := 0
-	w := walker{target: target, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
+	w := walker{target: target, items: items, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
 		if i == nth {
 			got, found = l, true
 			return leaf{}, false, errStop
@@ -79,12 +82,17 @@ func Get(msg []byte, path string, nth int) (string, bool) {
 // on a live response so as to read the leaf that stood where value stood in
 // the recorded one.
 func Occurrence(msg []byte, path, value string) (int, bool) {
+	return occurrence(msg, path, value, false)
+}
+
+// occurrence is Occurrence, or ItemHolding when items is set.
+func occurrence(msg []byte, path, value string, items bool) (int, bool) {
 	target, err := parsePath(path)
 	if err != nil || value == "" {
 		return 0, false
 	}
 	i, found := 0, false
-	w := walker{target: target, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
+	w := walker{target: target, items: items, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
 		if holds(l, value) {
 			found = true
 			return leaf{}, false, errStop
@@ -102,47 +110,12 @@ func Occurrence(msg []byte, path, value string) (int, bool) {
 // by chance (1 to 2% of random 8 to 16 bytes) is still an item of its
 // repeated field, so the items of a recorded and a live message line up
 // by position. ItemHolding finds the nth to pass it.
-func Item(msg []byte, path string, nth int) (string, bool) {
-	target, err := parsePath(path)
-	if err != nil || nth < 0 {
-		return "", false
-	}
-	var got leaf
-	found := false
-	i := 0
-	w := walker{target: target, items: true, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
-		if i == nth {
-			got, found = l, true
-			return leaf{}, false, errStop
-		}
-		i++
-		return leaf{}, false, nil
-	}}
-	_, _, _ = w.walk(msg, 0, 0)
-	if !found {
-		return "", false
-	}
-	return leafText(got), true
-}
+func Item(msg []byte, path string, nth int) (string, bool) { return get(msg, path, nth, true) }
 
 // ItemHolding is Occurrence for Item: the first item at path that holds
 // value, whole or as a token of a printable string.
 func ItemHolding(msg []byte, path, value string) (int, bool) {
-	target, err := parsePath(path)
-	if err != nil || value == "" {
-		return 0, false
-	}
-	i, found := 0, false
-	w := walker{target: target, items: true, visit: func(_ []uint64, l leaf) (leaf, bool, error) {
-		if holds(l, value) {
-			found = true
-			return leaf{}, false, errStop
-		}
-		i++
-		return leaf{}, false, nil
-	}}
-	_, _, _ = w.walk(msg, 0, 0)
-	return i, found
+	return occurrence(msg, path, value, true)
 }
 
 // Replace returns a copy of msg in which the leaf at (path, nth), as Get
